@@ -1,0 +1,30 @@
+/**
+ * A procedure is one API verb: its input schema and its handler. The same table serves the
+ * REST paths (`/api/redis.create`) and, through an adapter, other wire formats.
+ */
+import type { z } from 'zod';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/store.js';
+
+export interface ProcedureContext {
+  store: Store;
+  logger: Logger;
+}
+
+export interface Procedure<Input extends z.ZodType = z.ZodType> {
+  /** Queries are GETs with the input in the query string; mutations are POSTs with JSON. */
+  kind: 'query' | 'mutation';
+  input: Input;
+  handler: (input: z.output<Input>, context: ProcedureContext) => unknown | Promise<unknown>;
+}
+
+/** Keeps the input type flowing from the schema into the handler. */
+export function procedure<Input extends z.ZodType>(
+  kind: Procedure['kind'],
+  input: Input,
+  handler: Procedure<Input>['handler'],
+): Procedure<Input> {
+  return { kind, input, handler };
+}
+
+export type ProcedureTable = Record<string, Procedure>;

@@ -1,0 +1,104 @@
+/**
+ * The reconcile decision, as a pure function of what the record asks for and what the runtime
+ * shows. No I/O here: everything is decided from the two inputs, so every case is unit-tested.
+ */
+import type { DesiredState } from '../domain/redis.js';
+import type { ContainerState } from '../runtime/types.js';
+
+export interface DesiredView {
+  deleting: boolean;
+  desiredState: DesiredState;
+  specHash: string;
+  deployPending: boolean;
+  restartPending: boolean;
+  rebuildPending: boolean;
+}
+
+export interface ObservedView {
+  /** The record's own container, or null when there is none. */
+  container: {
+    id: string;
+    state: ContainerState;
+    specHash: string | null;
+    startedAt: string | null;
+  } | null;
+  volumeExists: boolean;
+  /** True when an earlier reconcile saw this very container run (same id and start) and ready. */
+  knownReady: boolean;
+}
+
+export type Step =
+  | { kind: 'removeContainer'; reason: 'delete' | 'rebuild' | 'spec-changed' | 'deploy' }
+  | { kind: 'removeVolume' }
+  | { kind: 'ensureImage' }
+  | { kind: 'ensureVolume' }
+  | { kind: 'createContainer' }
+  | { kind: 'startContainer' }
+  | { kind: 'stopContainer' }
+  | { kind: 'restartContainer' }
+  | { kind: 'waitReady' }
+  | { kind: 'purgeRecord' };
+
+/** What the record looks like once the steps have run. */
+export type Outcome = 'deleted' | 'undeployed' | 'running' | 'stopped';
+
+export interface Plan {
+  steps: Step[];
+  outcome: Outcome;
+}
+
+const RUNNING_STATES: ReadonlySet<ContainerState> = new Set(['running', 'restarting', 'paused']);
+
+export function plan(desired: DesiredView, observed: ObservedView): Plan {
+  if (desired.deleting) return planDeletion(observed);
+  if (desired.desiredState === 'undeployed') return { steps: [], outcome: 'undeployed' };
+
+  const steps: Step[] = [];
+  let container = observed.container;
+  let volumeExists = observed.volumeExists;
+
+  if (desired.rebuildPending) {
+    if (container) steps.push({ kind: 'removeContainer', reason: 'rebuild' });
+    if (volumeExists) steps.push({ kind: 'removeVolume' });
+    container = null;
+    volumeExists = false;
+  } else if (container && container.specHash !== desired.specHash) {
+    steps.push({ kind: 'removeContainer', reason: 'spec-changed' });
+    container = null;
+  } else if (container && desired.deployPending && desired.desiredState === 'running') {
+    // A deploy of something already deployed recreates the container, as Dokploy's does.
+    steps.push({ kind: 'removeContainer', reason: 'deploy' });
+    container = null;
+  }
+
+  if (desired.desiredState === 'stopped') {
+    if (container && RUNNING_STATES.has(container.state)) steps.push({ kind: 'stopContainer' });
+    return { steps, outcome: 'stopped' };
+  }
+
+  if (!container) {
+    steps.push({ kind: 'ensureImage' });
+    if (!volumeExists) steps.push({ kind: 'ensureVolume' });
+    steps.push({ kind: 'createContainer' }, { kind: 'startContainer' }, { kind: 'waitReady' });
+  } else if (container.state !== 'running') {
+    steps.push({ kind: 'startContainer' }, { kind: 'waitReady' });
+  } else if (desired.restartPending) {
+    steps.push({ kind: 'restartContainer' }, { kind: 'waitReady' });
+  } else if (!observed.knownReady) {
+    steps.push({ kind: 'waitReady' });
+  }
+  return { steps, outcome: 'running' };
+}
+
+function planDeletion(observed: ObservedView): Plan {
+  const steps: Step[] = [];
+  if (observed.container) steps.push({ kind: 'removeContainer', reason: 'delete' });
+  if (observed.volumeExists) steps.push({ kind: 'removeVolume' });
+  steps.push({ kind: 'purgeRecord' });
+  return { steps, outcome: 'deleted' };
+}
+
+/** True when the plan changes the runtime, as opposed to only checking readiness. */
+export function changesRuntime(steps: readonly Step[]): boolean {
+  return steps.some((step) => step.kind !== 'waitReady' && step.kind !== 'purgeRecord');
+}

@@ -1,0 +1,362 @@
+/**
+ * One reconcile: read the record and the runtime afresh, plan, carry the plan out, report.
+ * It never trusts whatever woke it; the same call repairs drift, finishes requests and retries.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ApplicationStatus, Endpoint, RedisRecord, RedisStatus } from '../domain/redis.js';
+import type { Logger } from '../logger.js';
+import {
+  type InstanceSpec,
+  type ObservedContainer,
+  type Runtime,
+  RuntimeError,
+} from '../runtime/types.js';
+import type { Store } from '../store/store.js';
+import { type ConditionUpdate, isTrue, setConditions } from './conditions.js';
+import { buildInstanceSpec } from './instance.js';
+import { changesRuntime, type Outcome, type Plan, plan, type Step } from './plan.js';
+
+export interface ReconcilerOptions {
+  store: Store;
+  runtime: Runtime;
+  logger: Logger;
+  publishHost: string;
+  stopTimeoutSeconds: number;
+  readyTimeoutMs: number;
+  now?: () => Date;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface ReconcileResult {
+  /** Reconcile again after this long even without a change (for example, waiting on another). */
+  requeueAfterMs?: number;
+}
+
+/** Interval between readiness probes while waiting for a started Redis. */
+const READY_POLL_MS = 200;
+
+/** Log lines quoted in the status when a container exits during start. */
+const EXIT_LOG_LINES = 10;
+
+/** Wait before looking again when the container name is still held by a record being removed. */
+const NAME_HELD_RETRY_MS = 1000;
+
+const defaultSleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));
+
+export class Reconciler {
+  private readonly now: () => Date;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly hashKey: Buffer;
+
+  constructor(private readonly options: ReconcilerOptions) {
+    this.now = options.now ?? (() => new Date());
+    this.sleep = options.sleep ?? defaultSleep;
+    this.hashKey = options.store.secret('spec-hash-key');
+  }
+
+  async reconcile(redisId: string): Promise<ReconcileResult> {
+    const record = this.options.store.redis.findIncludingDeleted(redisId);
+    if (!record) return {};
+    const log = this.options.logger.child({
+      redisId,
+      appName: record.appName,
+      reconcileId: randomUUID(),
+    });
+    const spec = buildInstanceSpec(record, {
+      publishHost: this.options.publishHost,
+      stopTimeoutSeconds: this.options.stopTimeoutSeconds,
+      hashKey: this.hashKey,
+    });
+
+    try {
+      const container = await this.ownContainer(record);
+      if (container === 'held') return { requeueAfterMs: NAME_HELD_RETRY_MS };
+
+      const volumeExists = await this.options.runtime.volumeExists(spec.volumeName);
+      const decided = plan(
+        {
+          deleting: record.deletionRequestedAt !== null,
+          desiredState: record.desiredState,
+          specHash: spec.specHash,
+          deployPending: record.deployRequests > record.status.appliedDeployRequests,
+          restartPending: record.restartRequests > record.status.appliedRestartRequests,
+          rebuildPending: record.rebuildRequests > record.status.appliedRebuildRequests,
+        },
+        {
+          container,
+          volumeExists,
+          knownReady:
+            container !== null &&
+            record.status.containerId === container.id &&
+            record.status.containerStartedAt === container.startedAt &&
+            isTrue(record.status.conditions, 'Ready'),
+        },
+      );
+      if (decided.steps.length > 0) log.debug({ steps: decided.steps }, 'reconcile plan');
+
+      await this.execute(record, spec, decided, container?.id ?? null, log);
+      return {};
+    } catch (error) {
+      this.reportFailure(record, error);
+      throw error;
+    }
+  }
+
+  /**
+   * The record's own container. A container with the record's name but another record's id is
+   * either left by a record already purged (removed here) or still held by one being removed
+   * ('held': wait for it).
+   */
+  private async ownContainer(record: RedisRecord): Promise<ObservedContainer | null | 'held'> {
+    const container = await this.options.runtime.findContainer(record.appName);
+    if (!container || container.redisId === record.redisId) return container;
+
+    const holder = container.redisId
+      ? this.options.store.redis.findIncludingDeleted(container.redisId)
+      : null;
+    if (holder && holder.appName === record.appName) return 'held';
+    await this.options.runtime.removeContainer(container.id);
+    return null;
+  }
+
+  private async execute(
+    record: RedisRecord,
+    spec: InstanceSpec,
+    decided: Plan,
+    observedId: string | null,
+    log: Logger,
+  ): Promise<void> {
+    const runtime = this.options.runtime;
+    const changing = changesRuntime(decided.steps);
+    if (changing && decided.outcome === 'running') this.reportProgress(record);
+
+    let containerId = observedId;
+    for (const step of decided.steps) {
+      log.debug({ step }, 'reconcile step');
+      containerId = await this.runStep(step, record, spec, containerId);
+      if (step.kind === 'purgeRecord') return;
+    }
+
+    const observed = containerId ? await runtime.findContainer(record.appName) : null;
+    this.reportSuccess(record, decided.outcome, observed, changing);
+    if (changing) log.info({ outcome: decided.outcome }, 'reconciled');
+  }
+
+  /** Runs one step; returns the container id as it is after the step. */
+  private async runStep(
+    step: Step,
+    record: RedisRecord,
+    spec: InstanceSpec,
+    containerId: string | null,
+  ): Promise<string | null> {
+    const runtime = this.options.runtime;
+    const stopTimeout = this.options.stopTimeoutSeconds;
+    switch (step.kind) {
+      case 'removeContainer':
+        if (containerId) {
+          // A graceful stop first lets Redis flush its append-only file before removal.
+          if (step.reason !== 'rebuild') await runtime.stopContainer(containerId, stopTimeout);
+          await runtime.removeContainer(containerId);
+        }
+        return null;
+      case 'removeVolume':
+        await runtime.removeVolume(spec.volumeName);
+        return containerId;
+      case 'ensureImage':
+        if (!(await runtime.imagePresent(spec.image))) await runtime.pullImage(spec.image);
+        return containerId;
+      case 'ensureVolume':
+        await runtime.createVolume(spec.volumeName, record.redisId, record.appName);
+        return containerId;
+      case 'createContainer':
+        return runtime.createContainer(spec);
+      case 'startContainer':
+        if (containerId) await runtime.startContainer(containerId);
+        return containerId;
+      case 'stopContainer':
+        if (containerId) await runtime.stopContainer(containerId, stopTimeout);
+        return containerId;
+      case 'restartContainer':
+        if (containerId) await runtime.restartContainer(containerId, stopTimeout);
+        return containerId;
+      case 'waitReady':
+        if (containerId) await this.waitReady(record, containerId);
+        return containerId;
+      case 'purgeRecord':
+        this.options.store.redis.purge(record.redisId);
+        return null;
+    }
+  }
+
+  /** Waits for an authenticated PING; fails early, with the exit code and logs, if Redis exits. */
+  private async waitReady(record: RedisRecord, containerId: string): Promise<void> {
+    const runtime = this.options.runtime;
+    const deadline = Date.now() + this.options.readyTimeoutMs;
+    let lastOutput = '';
+    for (;;) {
+      const container = await runtime.findContainer(record.appName);
+      if (!container || container.id !== containerId) {
+        throw new RuntimeError('the container disappeared while starting');
+      }
+      if (container.state === 'exited' || container.state === 'dead') {
+        const logs = await runtime.logs(containerId, EXIT_LOG_LINES);
+        const oom = container.oomKilled ? ' (killed for running out of memory)' : '';
+        throw new RuntimeError(
+          `Redis exited with code ${container.exitCode}${oom} while starting; last log lines:\n` +
+            logs.trim(),
+        );
+      }
+      if (container.state === 'running') {
+        const ping = await runtime.ping(containerId, record.databasePassword);
+        if (ping.ok) return;
+        lastOutput = ping.output;
+      }
+      if (Date.now() >= deadline) {
+        const seconds = Math.round(this.options.readyTimeoutMs / 1000);
+        throw new RuntimeError(
+          `Redis did not answer an authenticated PING within ${seconds} s` +
+            (lastOutput ? ` (last answer: ${lastOutput})` : ''),
+        );
+      }
+      await this.sleep(READY_POLL_MS);
+    }
+  }
+
+  private reportProgress(record: RedisRecord): void {
+    const status: RedisStatus = {
+      ...record.status,
+      phase: 'Deploying',
+      conditions: setConditions(
+        record.status.conditions,
+        [
+          {
+            type: 'Progressing',
+            status: 'True',
+            reason: 'Deploying',
+            message: 'Applying the spec',
+          },
+        ],
+        this.now(),
+      ),
+    };
+    this.options.store.redis.writeStatus(record.redisId, status, 'running');
+  }
+
+  private reportSuccess(
+    record: RedisRecord,
+    outcome: Outcome,
+    container: ObservedContainer | null,
+    changed: boolean,
+  ): void {
+    const current = this.options.store.redis.findIncludingDeleted(record.redisId);
+    if (!current) return;
+    const previous = current.status;
+    const now = this.now();
+    const { phase, applicationStatus, conditions } = summarise(outcome);
+
+    const status: RedisStatus = {
+      ...previous,
+      phase,
+      observedGeneration: record.generation,
+      conditions: setConditions(previous.conditions, conditions, now),
+      containerId: container?.id ?? null,
+      containerStartedAt: container?.startedAt ?? null,
+      endpoint: outcome === 'running' ? this.endpoint(record) : null,
+      lastError: null,
+      restartCount: container?.restartCount ?? previous.restartCount,
+      lastReconciledAt: now.toISOString(),
+      appliedDeployRequests: record.deployRequests,
+      appliedRestartRequests: record.restartRequests,
+      appliedRebuildRequests: record.rebuildRequests,
+    };
+    // A status set by changeStatus stays until a real transition replaces it.
+    const transition = changed || previous.phase !== phase;
+    this.options.store.redis.writeStatus(
+      record.redisId,
+      status,
+      transition ? applicationStatus : undefined,
+    );
+  }
+
+  private reportFailure(record: RedisRecord, error: unknown): void {
+    const current = this.options.store.redis.findIncludingDeleted(record.redisId);
+    if (!current) return;
+    const message = error instanceof Error ? error.message : String(error);
+    const reason = error instanceof RuntimeError ? 'RuntimeError' : 'InternalError';
+    const status: RedisStatus = {
+      ...current.status,
+      phase: current.deletionRequestedAt ? 'Deleting' : 'Failed',
+      lastError: message,
+      lastReconciledAt: this.now().toISOString(),
+      conditions: setConditions(
+        current.status.conditions,
+        [
+          { type: 'Ready', status: 'False', reason, message },
+          { type: 'Progressing', status: 'False', reason, message },
+          { type: 'Degraded', status: 'True', reason, message },
+        ],
+        this.now(),
+      ),
+    };
+    this.options.store.redis.writeStatus(record.redisId, status, 'error');
+  }
+
+  private endpoint(record: RedisRecord): Endpoint | null {
+    if (record.externalPort === null) return null;
+    const wildcard = ['0.0.0.0', '::', ''].includes(this.options.publishHost);
+    const host = wildcard ? '127.0.0.1' : this.options.publishHost;
+    const hostPart = host.includes(':') ? `[${host}]` : host;
+    const password = encodeURIComponent(record.databasePassword);
+    return {
+      host,
+      port: record.externalPort,
+      url: `redis://default:${password}@${hostPart}:${record.externalPort}`,
+    };
+  }
+}
+
+function summarise(outcome: Outcome): {
+  phase: RedisStatus['phase'];
+  applicationStatus: ApplicationStatus;
+  conditions: ConditionUpdate[];
+} {
+  switch (outcome) {
+    case 'running':
+      return {
+        phase: 'Running',
+        applicationStatus: 'done',
+        conditions: [
+          { type: 'Ready', status: 'True', reason: 'PingAnswered', message: 'Redis answers PING' },
+          { type: 'Progressing', status: 'False', reason: 'Reconciled', message: 'Up to date' },
+          { type: 'Degraded', status: 'False', reason: 'Reconciled', message: 'Up to date' },
+        ],
+      };
+    case 'stopped':
+      return {
+        phase: 'Stopped',
+        applicationStatus: 'idle',
+        conditions: [
+          { type: 'Ready', status: 'False', reason: 'Stopped', message: 'Stopped on request' },
+          { type: 'Progressing', status: 'False', reason: 'Reconciled', message: 'Up to date' },
+          { type: 'Degraded', status: 'False', reason: 'Reconciled', message: 'Up to date' },
+        ],
+      };
+    case 'undeployed':
+    case 'deleted':
+      return {
+        phase: 'Pending',
+        applicationStatus: 'idle',
+        conditions: [
+          { type: 'Ready', status: 'False', reason: 'NotDeployed', message: 'Not deployed yet' },
+          {
+            type: 'Progressing',
+            status: 'False',
+            reason: 'NotDeployed',
+            message: 'Not deployed yet',
+          },
+          { type: 'Degraded', status: 'False', reason: 'NotDeployed', message: 'Not deployed yet' },
+        ],
+      };
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * The Redis database resource: one zod schema for the user's spec, from which the API inputs,
+ * and later the manifest and CRD schemas, are derived. Field names follow Dokploy's API.
+ */
+import { z } from 'zod';
+import { parseCpu, parseMemory } from './units.js';
+
+export const DEFAULT_REDIS_IMAGE = 'redis:8';
+
+export const applicationStatuses = ['idle', 'running', 'done', 'error'] as const;
+export type ApplicationStatus = (typeof applicationStatuses)[number];
+
+export const desiredStates = ['undeployed', 'running', 'stopped'] as const;
+export type DesiredState = (typeof desiredStates)[number];
+
+/** Dokploy's normalisation: trimmed, lower-case, runs of spaces become `-`. */
+export function normalizeAppName(value: string): string {
+  return value.trim().toLowerCase().replace(/\s+/g, '-');
+}
+
+/**
+ * A DNS label, so that the same name is a valid Docker container and volume name and a valid
+ * Kubernetes object name. 57 characters leaves room for the `-data` volume suffix within 63.
+ */
+const APP_NAME_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+const APP_NAME_MAX = 57;
+
+export const appNameSchema = z
+  .string()
+  .transform(normalizeAppName)
+  .pipe(
+    z
+      .string()
+      .min(1, 'must not be empty')
+      .max(APP_NAME_MAX, `must be at most ${APP_NAME_MAX} characters`)
+      .regex(
+        APP_NAME_PATTERN,
+        'must contain only a-z, 0-9 and -, and start and end with a letter or digit',
+      ),
+  );
+
+/**
+ * A Docker image reference: optional registry host, path components, tag and digest. Checked
+ * strictly so that nothing but a reference ever reaches the engine.
+ */
+const IMAGE_PATTERN = new RegExp(
+  [
+    '^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*',
+    '(?::[0-9]{1,5})?/)?',
+    '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*',
+    '(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?',
+    '(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$',
+  ].join(''),
+);
+
+export const dockerImageSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(255, 'must be at most 255 characters')
+  .regex(IMAGE_PATTERN, 'must be a Docker image reference such as redis:8 or registry/name:tag');
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to refuse them
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
+/** Any printable text: it reaches Redis only through an escaped config file, never a shell. */
+export const passwordSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(512, 'must be at most 512 characters')
+  .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters');
+
+export const externalPortSchema = z
+  .number()
+  .int('must be an integer')
+  .min(1024, 'must be between 1024 and 65535')
+  .max(65535, 'must be between 1024 and 65535')
+  .nullable();
+
+const memorySchema = z
+  .string()
+  .max(32, 'must be at most 32 characters')
+  .superRefine((value, ctx) => {
+    const parsed = parseMemory(value);
+    if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+  })
+  .nullable();
+
+const cpuSchema = z
+  .string()
+  .max(32, 'must be at most 32 characters')
+  .superRefine((value, ctx) => {
+    const parsed = parseCpu(value);
+    if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+  })
+  .nullable();
+
+const ENV_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `KEY=VALUE` lines; blank lines and `#` comments are allowed and ignored. */
+export const envSchema = z
+  .string()
+  .max(65536, 'must be at most 65536 characters')
+  .superRefine((value, ctx) => {
+    for (const [index, line] of value.split('\n').entries()) {
+      const trimmed = line.trim();
+      if (trimmed === '' || trimmed.startsWith('#')) continue;
+      const key = trimmed.split('=', 1)[0] ?? '';
+      if (!trimmed.includes('=') || !ENV_KEY_PATTERN.test(key)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `line ${index + 1} must be KEY=VALUE with KEY made of letters, digits and _`,
+        });
+        return;
+      }
+    }
+  })
+  .nullable();
+
+/** The user's side of a Redis record: everything a client may set. */
+export const redisSpecSchema = z.object({
+  name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+  appName: appNameSchema,
+  description: z.string().max(2000, 'must be at most 2000 characters').nullable(),
+  databasePassword: passwordSchema,
+  dockerImage: dockerImageSchema,
+  command: z.string().max(4096, 'must be at most 4096 characters').nullable(),
+  args: z
+    .array(z.string().max(4096, 'must be at most 4096 characters'))
+    .max(256, 'must have at most 256 items')
+    .nullable(),
+  env: envSchema,
+  memoryReservation: memorySchema,
+  memoryLimit: memorySchema,
+  cpuReservation: cpuSchema,
+  cpuLimit: cpuSchema,
+  externalPort: externalPortSchema,
+  environmentId: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters'),
+  serverId: z.string().min(1).max(128).nullable(),
+});
+
+export type RedisSpec = z.infer<typeof redisSpecSchema>;
+
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+export interface Condition {
+  type: string;
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+}
+
+export interface Endpoint {
+  host: string;
+  port: number;
+  url: string;
+}
+
+/** What the controller observed and did; written only by the reconciler. */
+export interface RedisStatus {
+  phase: 'Pending' | 'Deploying' | 'Running' | 'Stopped' | 'Failed' | 'Deleting';
+  observedGeneration: number;
+  conditions: Condition[];
+  containerId: string | null;
+  /** When the observed container last started; a change means it restarted behind our back. */
+  containerStartedAt: string | null;
+  endpoint: Endpoint | null;
+  lastError: string | null;
+  restartCount: number;
+  lastReconciledAt: string | null;
+  /** Request counters already carried out, so each deploy, reload or rebuild runs once. */
+  appliedDeployRequests: number;
+  appliedRestartRequests: number;
+  appliedRebuildRequests: number;
+}
+
+export function initialStatus(): RedisStatus {
+  return {
+    phase: 'Pending',
+    observedGeneration: 0,
+    conditions: [],
+    containerId: null,
+    containerStartedAt: null,
+    endpoint: null,
+    lastError: null,
+    restartCount: 0,
+    lastReconciledAt: null,
+    appliedDeployRequests: 0,
+    appliedRestartRequests: 0,
+    appliedRebuildRequests: 0,
+  };
+}
+
+/** A stored record: the spec, the controller's bookkeeping and the last status. */
+export interface RedisRecord extends RedisSpec {
+  redisId: string;
+  applicationStatus: ApplicationStatus;
+  createdAt: string;
+  generation: number;
+  desiredState: DesiredState;
+  deployRequests: number;
+  restartRequests: number;
+  rebuildRequests: number;
+  deletionRequestedAt: string | null;
+  source: string;
+  status: RedisStatus;
+}

@@ -1,0 +1,34 @@
+/**
+ * The structured logger. Level policy: failed reconciles and 5xx at error, 4xx at info,
+ * reconcile steps at debug. Secrets are redacted by path wherever they could appear.
+ */
+import { type Logger, pino } from 'pino';
+
+export type { Logger };
+
+const REDACTED_PATHS = [
+  'password',
+  'databasePassword',
+  'token',
+  'apiToken',
+  '*.password',
+  '*.databasePassword',
+  '*.token',
+  '*.apiToken',
+  'body.databasePassword',
+  'body.password',
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'req.headers.cookie',
+  'status.endpoint.url',
+  '*.status.endpoint.url',
+];
+
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  const options = {
+    level,
+    base: { service: 'redis-controller' },
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+  };
+  return destination ? pino(options, destination) : pino(options);
+}

@@ -1,0 +1,106 @@
+/**
+ * The controller process: configuration, store, Docker runtime, reconcile loop and HTTP API.
+ * SIGTERM or SIGINT stops taking requests and work, lets the step in flight finish, and exits
+ * without touching any container.
+ */
+import type { Server } from 'node:http';
+import { ensureAdminToken } from './admin-token.js';
+import { createApp } from './api/app.js';
+import { type Config, loadConfig } from './config.js';
+import { Controller } from './controller/controller.js';
+import { Reconciler } from './controller/reconciler.js';
+import { createLogger, type Logger } from './logger.js';
+import { DockerRuntime } from './runtime/docker/runtime.js';
+import { Store } from './store/store.js';
+
+export interface Running {
+  server: Server;
+  controller: Controller;
+  store: Store;
+  /** The port the API listens on (useful when PORT=0). */
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startController(config: Config, logger: Logger): Promise<Running> {
+  const store = new Store({ dataDir: config.dataDir });
+  store.projects.seedDefaults();
+  ensureAdminToken(store, config, logger);
+
+  const runtime = new DockerRuntime({ dockerHost: config.dockerHost });
+  const reconciler = new Reconciler({
+    store,
+    runtime,
+    logger,
+    publishHost: config.publishHost,
+    stopTimeoutSeconds: config.stopTimeoutSeconds,
+    readyTimeoutMs: config.readyTimeoutMs,
+  });
+  const controller = new Controller({
+    store,
+    reconciler,
+    logger,
+    workers: config.reconcileWorkers,
+    resyncIntervalMs: config.resyncIntervalMs,
+  });
+  controller.start();
+
+  const app = createApp({ store, logger });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const listening = app.listen(config.port, config.host, () => resolve(listening));
+    listening.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info({ host: config.host, port, dataDir: config.dataDir }, 'API listening');
+
+  return {
+    server,
+    controller,
+    store,
+    port,
+    async stop(): Promise<void> {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await controller.stop();
+      store.close();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(2);
+  }
+  const logger = createLogger(config.logLevel);
+  const running = await startController(config, logger);
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    running.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+const isEntryPoint =
+  process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isEntryPoint) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`redis-controller failed to start: ${(error as Error).message}\n`);
+    process.exit(1);
+  });
+}

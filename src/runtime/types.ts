@@ -1,0 +1,111 @@
+/**
+ * The runtime interface: the only way the reconciler touches containers. Docker implements it
+ * today; each method states which engine outcomes it treats as success.
+ */
+
+/** Labels put on every object the controller creates, so it can find and own them. */
+export const LABELS = {
+  managedBy: 'dev.redis-controller.managed-by',
+  redisId: 'dev.redis-controller.redis-id',
+  appName: 'dev.redis-controller.app-name',
+  specHash: 'dev.redis-controller.spec-hash',
+  generation: 'dev.redis-controller.generation',
+} as const;
+
+export const MANAGED_BY_VALUE = 'redis-controller';
+
+/** Port Redis listens on inside the container. */
+export const REDIS_PORT = 6379;
+
+/** Everything needed to create one Redis container. */
+export interface InstanceSpec {
+  redisId: string;
+  appName: string;
+  volumeName: string;
+  image: string;
+  /** Full text of the redis.conf the controller writes into the container before start. */
+  configText: string;
+  /** argv of the container: the defaults, or the user's command and args. */
+  cmd: string[];
+  /** `KEY=VALUE` entries; never holds the password. */
+  env: string[];
+  memoryLimitBytes: number | null;
+  memoryReservationBytes: number | null;
+  nanoCpus: number | null;
+  /** Relative cpu weight derived from the cpu reservation (1024 per cpu), or null. */
+  cpuShares: number | null;
+  externalPort: number | null;
+  publishHost: string;
+  specHash: string;
+  generation: number;
+  stopTimeoutSeconds: number;
+}
+
+export type ContainerState =
+  | 'created'
+  | 'running'
+  | 'paused'
+  | 'restarting'
+  | 'removing'
+  | 'exited'
+  | 'dead';
+
+/** A container as the engine reports it, reduced to what reconciling needs. */
+export interface ObservedContainer {
+  id: string;
+  name: string;
+  state: ContainerState;
+  exitCode: number;
+  oomKilled: boolean;
+  restartCount: number;
+  redisId: string | null;
+  specHash: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface PingResult {
+  ok: boolean;
+  /** What redis-cli printed, trimmed; never contains the password. */
+  output: string;
+}
+
+/** Failure of a runtime call, with a message a user can act on and no secret in it. */
+export class RuntimeError extends Error {
+  /** True when retrying without a spec change cannot help (for example a bad image name). */
+  readonly terminal: boolean;
+
+  constructor(message: string, options: { terminal?: boolean; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'RuntimeError';
+    this.terminal = options.terminal ?? false;
+  }
+}
+
+export interface Runtime {
+  /** The managed container named `appName`, or null when there is none (404). */
+  findContainer(appName: string): Promise<ObservedContainer | null>;
+  /** All containers carrying the managed-by label, running or not. */
+  listManagedContainers(): Promise<ObservedContainer[]>;
+  volumeExists(volumeName: string): Promise<boolean>;
+  imagePresent(image: string): Promise<boolean>;
+  /** Pulls the image; throws a RuntimeError naming the image when it cannot. */
+  pullImage(image: string): Promise<void>;
+  /** Creates the named volume with the managed labels; an existing one is fine. */
+  createVolume(volumeName: string, redisId: string, appName: string): Promise<void>;
+  /** Removes the volume; an absent one (404) is fine. */
+  removeVolume(volumeName: string): Promise<void>;
+  /** Creates the container (not started) and writes the config file into it; returns its id. */
+  createContainer(spec: InstanceSpec): Promise<string>;
+  /** Starts it; already running (304) is fine. */
+  startContainer(id: string): Promise<void>;
+  /** Stops it gracefully, SIGTERM then SIGKILL after the timeout; already stopped (304) is fine. */
+  stopContainer(id: string, timeoutSeconds: number): Promise<void>;
+  restartContainer(id: string, timeoutSeconds: number): Promise<void>;
+  /** Force-removes it; absent (404) is fine. */
+  removeContainer(id: string): Promise<void>;
+  /** An authenticated PING through redis-cli inside the container; the password is not an argv. */
+  ping(id: string, password: string): Promise<PingResult>;
+  /** The last `tail` lines of the container's output, stdout and stderr merged. */
+  logs(id: string, tail: number): Promise<string>;
+}

@@ -1,0 +1,275 @@
+/**
+ * Redis records: the desired state written by every source, and the status written back by the
+ * reconciler. Every write that changes what should run calls `onChange`, which wakes the
+ * reconcile loop; status writes do not, or the loop would wake itself forever.
+ */
+
+import { conflict, notFound } from '../domain/errors.js';
+import {
+  type ApplicationStatus,
+  type DesiredState,
+  initialStatus,
+  type RedisRecord,
+  type RedisSpec,
+  type RedisStatus,
+} from '../domain/redis.js';
+import type { Db } from './database.js';
+import { newId } from './ids.js';
+
+/** Fields whose change never touches the running container. */
+const METADATA_FIELDS = new Set<keyof RedisSpec>(['name', 'description', 'environmentId']);
+
+interface RedisRow extends Omit<RedisRecord, 'args' | 'status'> {
+  args: string | null;
+  status: string;
+}
+
+function fromRow(row: RedisRow): RedisRecord {
+  return {
+    ...row,
+    args: row.args === null ? null : (JSON.parse(row.args) as string[]),
+    status: { ...initialStatus(), ...(JSON.parse(row.status) as Partial<RedisStatus>) },
+  };
+}
+
+const SPEC_COLUMNS: readonly (keyof RedisSpec)[] = [
+  'name',
+  'appName',
+  'description',
+  'databasePassword',
+  'dockerImage',
+  'command',
+  'args',
+  'env',
+  'memoryReservation',
+  'memoryLimit',
+  'cpuReservation',
+  'cpuLimit',
+  'externalPort',
+  'environmentId',
+  'serverId',
+];
+
+function specParams(spec: Partial<RedisSpec>): Record<string, unknown> {
+  const params: Record<string, unknown> = {};
+  for (const column of SPEC_COLUMNS) {
+    if (!(column in spec)) continue;
+    const value = spec[column];
+    params[column] = column === 'args' && value !== null ? JSON.stringify(value) : value;
+  }
+  return params;
+}
+
+export class RedisRepository {
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => Date,
+    private readonly onChange: (redisId: string) => void,
+  ) {}
+
+  create(spec: RedisSpec, source = 'api'): RedisRecord {
+    const redisId = newId();
+    const timestamp = this.now().toISOString();
+
+    const insert = this.db.transaction(() => {
+      this.assertEnvironment(spec.environmentId);
+      this.assertAppNameFree(spec.appName, null);
+      this.assertPortFree(spec.externalPort, null);
+      this.db
+        .prepare(
+          `INSERT INTO redis (redisId, ${SPEC_COLUMNS.join(', ')}, createdAt, updatedAt,
+             source, status)
+           VALUES (@redisId, ${SPEC_COLUMNS.map((c) => `@${c}`).join(', ')}, @createdAt,
+             @updatedAt, @source, @status)`,
+        )
+        .run({
+          ...specParams(spec),
+          redisId,
+          createdAt: timestamp,
+          updatedAt: timestamp,
+          source,
+          status: JSON.stringify(initialStatus()),
+        });
+    });
+    insert();
+
+    this.onChange(redisId);
+    return this.find(redisId);
+  }
+
+  /** The live record; one being removed counts as absent. */
+  find(redisId: string): RedisRecord {
+    const record = this.findIncludingDeleted(redisId);
+    if (!record || record.deletionRequestedAt !== null) throw notFound('Redis');
+    return record;
+  }
+
+  findIncludingDeleted(redisId: string): RedisRecord | null {
+    const row = this.db.prepare('SELECT * FROM redis WHERE redisId = ?').get(redisId);
+    return row ? fromRow(row as RedisRow) : null;
+  }
+
+  list(): RedisRecord[] {
+    const rows = this.db
+      .prepare('SELECT * FROM redis WHERE deletionRequestedAt IS NULL ORDER BY createdAt')
+      .all() as RedisRow[];
+    return rows.map(fromRow);
+  }
+
+  /** Every id, including records being removed, for the periodic resync. */
+  listIds(): string[] {
+    return this.db.prepare('SELECT redisId FROM redis').pluck().all() as string[];
+  }
+
+  /** Applies a spec patch; the generation moves only when something the container uses changed. */
+  update(redisId: string, patch: Partial<RedisSpec>): RedisRecord {
+    const apply = this.db.transaction(() => {
+      const current = this.find(redisId);
+      const changed = SPEC_COLUMNS.filter(
+        (column) =>
+          column in patch && JSON.stringify(patch[column]) !== JSON.stringify(current[column]),
+      );
+      if (changed.length === 0) return false;
+
+      if (changed.includes('environmentId') && patch.environmentId) {
+        this.assertEnvironment(patch.environmentId);
+      }
+      if (changed.includes('appName') && patch.appName) {
+        this.assertAppNameFree(patch.appName, redisId);
+      }
+      if (changed.includes('externalPort') && patch.externalPort !== undefined) {
+        this.assertPortFree(patch.externalPort, redisId);
+      }
+
+      const runtimeChange = changed.some((column) => !METADATA_FIELDS.has(column));
+      const params = specParams(Object.fromEntries(changed.map((c) => [c, patch[c]])));
+      const assignments = Object.keys(params).map((column) => `${column} = @${column}`);
+      this.db
+        .prepare(
+          `UPDATE redis SET ${assignments.join(', ')}, updatedAt = @updatedAt,
+             generation = generation + @bump
+           WHERE redisId = @redisId`,
+        )
+        .run({
+          ...params,
+          redisId,
+          updatedAt: this.now().toISOString(),
+          bump: runtimeChange ? 1 : 0,
+        });
+      return runtimeChange;
+    });
+
+    if (apply()) this.onChange(redisId);
+    return this.find(redisId);
+  }
+
+  /**
+   * Sets what should run. `deploy` also counts a deploy request, which the reconciler carries
+   * out once; `applicationStatus` is the summary shown until the reconciler reports.
+   */
+  setDesiredState(
+    redisId: string,
+    desiredState: DesiredState,
+    options: { deploy?: boolean; applicationStatus?: ApplicationStatus } = {},
+  ): RedisRecord {
+    this.find(redisId);
+    this.db
+      .prepare(
+        `UPDATE redis SET desiredState = @desiredState,
+           deployRequests = deployRequests + @deploy,
+           applicationStatus = COALESCE(@applicationStatus, applicationStatus),
+           updatedAt = @updatedAt
+         WHERE redisId = @redisId`,
+      )
+      .run({
+        redisId,
+        desiredState,
+        deploy: options.deploy ? 1 : 0,
+        applicationStatus: options.applicationStatus ?? null,
+        updatedAt: this.now().toISOString(),
+      });
+    this.onChange(redisId);
+    return this.find(redisId);
+  }
+
+  /** Counts a reload (restart) or rebuild request; each is carried out exactly once. */
+  request(redisId: string, kind: 'restart' | 'rebuild'): RedisRecord {
+    this.find(redisId);
+    const column = kind === 'restart' ? 'restartRequests' : 'rebuildRequests';
+    this.db
+      .prepare(
+        `UPDATE redis SET ${column} = ${column} + 1, updatedAt = @updatedAt
+         WHERE redisId = @redisId`,
+      )
+      .run({ redisId, updatedAt: this.now().toISOString() });
+    this.onChange(redisId);
+    return this.find(redisId);
+  }
+
+  /** Soft delete: the reconciler removes the container and volume, then the row. */
+  markDeleted(redisId: string): RedisRecord {
+    const record = this.find(redisId);
+    const timestamp = this.now().toISOString();
+    this.db
+      .prepare('UPDATE redis SET deletionRequestedAt = @timestamp WHERE redisId = @redisId')
+      .run({ redisId, timestamp });
+    this.onChange(redisId);
+    return { ...record, deletionRequestedAt: timestamp };
+  }
+
+  /** Overrides the reported status until the reconciler's next real transition. */
+  setApplicationStatus(redisId: string, applicationStatus: ApplicationStatus): RedisRecord {
+    this.find(redisId);
+    this.db
+      .prepare('UPDATE redis SET applicationStatus = ? WHERE redisId = ?')
+      .run(applicationStatus, redisId);
+    return this.find(redisId);
+  }
+
+  /** The reconciler's report. Touches status columns only, so it never undoes a spec write. */
+  writeStatus(redisId: string, status: RedisStatus, applicationStatus?: ApplicationStatus): void {
+    this.db
+      .prepare(
+        `UPDATE redis SET status = @status,
+           applicationStatus = COALESCE(@applicationStatus, applicationStatus)
+         WHERE redisId = @redisId`,
+      )
+      .run({
+        redisId,
+        status: JSON.stringify(status),
+        applicationStatus: applicationStatus ?? null,
+      });
+  }
+
+  /** Removes the row for good; only the reconciler calls this, after the runtime is clean. */
+  purge(redisId: string): void {
+    this.db.prepare('DELETE FROM redis WHERE redisId = ?').run(redisId);
+  }
+
+  private assertEnvironment(environmentId: string): void {
+    const row = this.db
+      .prepare('SELECT 1 FROM environments WHERE environmentId = ?')
+      .get(environmentId);
+    if (!row) throw notFound('Environment');
+  }
+
+  private assertAppNameFree(appName: string, ownId: string | null): void {
+    const holder = this.db
+      .prepare('SELECT redisId, deletionRequestedAt FROM redis WHERE appName = ?')
+      .get(appName) as { redisId: string; deletionRequestedAt: string | null } | undefined;
+    if (!holder || holder.redisId === ownId) return;
+    if (holder.deletionRequestedAt) {
+      throw conflict(`appName "${appName}" belongs to a database still being removed; retry soon`);
+    }
+    throw conflict(`appName "${appName}" is already used by redis ${holder.redisId}`);
+  }
+
+  private assertPortFree(port: number | null, ownId: string | null): void {
+    if (port === null) return;
+    const holder = this.db
+      .prepare('SELECT redisId, appName FROM redis WHERE externalPort = ?')
+      .get(port) as { redisId: string; appName: string } | undefined;
+    if (!holder || holder.redisId === ownId) return;
+    throw conflict(`externalPort ${port} is already used by redis "${holder.appName}"`);
+  }
+}

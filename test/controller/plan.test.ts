@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { type DesiredView, type ObservedView, plan } from '../../src/controller/plan.js';
+
+const desired = (overrides: Partial<DesiredView> = {}): DesiredView => ({
+  deleting: false,
+  desiredState: 'running',
+  specHash: 'h1',
+  deployPending: false,
+  restartPending: false,
+  rebuildPending: false,
+  ...overrides,
+});
+
+type ObservedContainerView = NonNullable<ObservedView['container']>;
+
+const container = (overrides: Partial<ObservedContainerView> = {}): ObservedContainerView => ({
+  id: 'c1',
+  state: 'running',
+  specHash: 'h1',
+  startedAt: '2026-01-01T00:00:00Z',
+  ...overrides,
+});
+
+const observed = (overrides: Partial<ObservedView> = {}): ObservedView => ({
+  container: container(),
+  volumeExists: true,
+  knownReady: true,
+  ...overrides,
+});
+
+const kinds = (result: ReturnType<typeof plan>): string[] => result.steps.map((s) => s.kind);
+
+describe('plan', () => {
+  it('does nothing for a record that was never deployed', () => {
+    const result = plan(desired({ desiredState: 'undeployed' }), observed({ container: null }));
+    expect(result).toEqual({ steps: [], outcome: 'undeployed' });
+  });
+
+  it('creates everything for a first deploy', () => {
+    const result = plan(
+      desired({ deployPending: true }),
+      observed({ container: null, volumeExists: false, knownReady: false }),
+    );
+    expect(kinds(result)).toEqual([
+      'ensureImage',
+      'ensureVolume',
+      'createContainer',
+      'startContainer',
+      'waitReady',
+    ]);
+    expect(result.outcome).toBe('running');
+  });
+
+  it('keeps an existing volume when the container is missing (drift or data kept)', () => {
+    const result = plan(desired(), observed({ container: null, knownReady: false }));
+    expect(kinds(result)).toEqual(['ensureImage', 'createContainer', 'startContainer', 'waitReady']);
+  });
+
+  it('is a no-op for a healthy, known-ready container on the current spec', () => {
+    expect(plan(desired(), observed()).steps).toEqual([]);
+  });
+
+  it('only checks readiness when the container was not seen ready before', () => {
+    expect(kinds(plan(desired(), observed({ knownReady: false })))).toEqual(['waitReady']);
+  });
+
+  it('recreates the container, keeping the volume, when the spec changed', () => {
+    const result = plan(desired({ specHash: 'h2' }), observed());
+    expect(kinds(result)).toEqual([
+      'removeContainer',
+      'ensureImage',
+      'createContainer',
+      'startContainer',
+      'waitReady',
+    ]);
+    expect(result.steps[0]).toEqual({ kind: 'removeContainer', reason: 'spec-changed' });
+  });
+
+  it('recreates on a deploy request even when nothing changed', () => {
+    const result = plan(desired({ deployPending: true }), observed());
+    expect(result.steps[0]).toEqual({ kind: 'removeContainer', reason: 'deploy' });
+    expect(kinds(result)).not.toContain('removeVolume');
+  });
+
+  it('starts a stopped container instead of recreating it', () => {
+    const result = plan(desired(), observed({ container: container({ state: 'exited' }) }));
+    expect(kinds(result)).toEqual(['startContainer', 'waitReady']);
+  });
+
+  it('restarts a running container on a reload request', () => {
+    expect(kinds(plan(desired({ restartPending: true }), observed()))).toEqual([
+      'restartContainer',
+      'waitReady',
+    ]);
+  });
+
+  it('wipes container and volume on rebuild, then creates both again', () => {
+    const result = plan(desired({ rebuildPending: true }), observed());
+    expect(kinds(result)).toEqual([
+      'removeContainer',
+      'removeVolume',
+      'ensureImage',
+      'ensureVolume',
+      'createContainer',
+      'startContainer',
+      'waitReady',
+    ]);
+  });
+
+  it('stops a running container when stopped is desired, and leaves a stopped one alone', () => {
+    expect(kinds(plan(desired({ desiredState: 'stopped' }), observed()))).toEqual([
+      'stopContainer',
+    ]);
+    const idle = plan(
+      desired({ desiredState: 'stopped' }),
+      observed({ container: container({ state: 'exited' }) }),
+    );
+    expect(idle).toEqual({ steps: [], outcome: 'stopped' });
+  });
+
+  it('does not create anything while stopped, even with a restart pending', () => {
+    const result = plan(
+      desired({ desiredState: 'stopped', restartPending: true }),
+      observed({ container: null }),
+    );
+    expect(result).toEqual({ steps: [], outcome: 'stopped' });
+  });
+
+  it('removes container and volume, then the record, on deletion', () => {
+    expect(kinds(plan(desired({ deleting: true }), observed()))).toEqual([
+      'removeContainer',
+      'removeVolume',
+      'purgeRecord',
+    ]);
+    expect(
+      kinds(plan(desired({ deleting: true }), observed({ container: null, volumeExists: false }))),
+    ).toEqual(['purgeRecord']);
+  });
+
+  it('deletes even a record that was never deployed', () => {
+    const result = plan(
+      desired({ deleting: true, desiredState: 'undeployed' }),
+      observed({ container: null, volumeExists: false }),
+    );
+    expect(result.outcome).toBe('deleted');
+  });
+});
