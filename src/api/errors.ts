@@ -29,8 +29,9 @@ export function validationBody(error: z.ZodError): ErrorBody {
 
 /** Zod's message for a missing field reads "expected string, received undefined". */
 export const friendlyIssues: z.core.$ZodErrorMap = (issue) => {
-  if (issue.code === 'invalid_type' && issue.input === undefined) return 'is required';
-  return undefined;
+  if (issue.code !== 'invalid_type') return undefined;
+  if (issue.input === undefined) return 'is required';
+  return `must be ${issue.expected === 'array' ? 'an array' : `a ${issue.expected}`}`;
 };
 
 interface ExpressBodyError {

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { appNameSchema, dockerImageSchema, passwordSchema } from '../../src/domain/redis.js';
+
+describe('appName', () => {
+  it('is normalised like Dokploy: trimmed, lower-case, spaces to dashes', () => {
+    expect(appNameSchema.parse('  Prod Redis  ')).toBe('prod-redis');
+  });
+
+  it.each(['', 'a_b', '-lead', 'trail-', 'x'.repeat(58), 'a/b', 'a;b', '$(id)'])(
+    'refuses %j',
+    (value) => {
+      expect(appNameSchema.safeParse(value).success).toBe(false);
+    },
+  );
+});
+
+describe('dockerImage', () => {
+  it.each([
+    'redis',
+    'redis:8',
+    'redis:7.2-alpine',
+    'redis-controller/redis:local',
+    'ghcr.io/acme/redis:1.0',
+    'localhost:5000/redis',
+    `redis@sha256:${'a'.repeat(64)}`,
+  ])('accepts %s', (value) => {
+    expect(dockerImageSchema.safeParse(value).success).toBe(true);
+  });
+
+  it.each(['', 'redis; rm -rf /', 'Redis', 'redis:8 --privileged', '$(id)', 'a\nb', '../x'])(
+    'refuses %j',
+    (value) => {
+      expect(dockerImageSchema.safeParse(value).success).toBe(false);
+    },
+  );
+});
+
+describe('databasePassword', () => {
+  it('accepts spaces, quotes, dollars, semicolons and at signs', () => {
+    expect(passwordSchema.safeParse(`p a$s;s'w"o@rd\``).success).toBe(true);
+  });
+
+  it.each(['', 'a\nb', 'a\u0000b', 'x'.repeat(513)])('refuses %j', (value) => {
+    expect(passwordSchema.safeParse(value).success).toBe(false);
+  });
+});
