@@ -53,7 +53,12 @@ describe('plan', () => {
 
   it('keeps an existing volume when the container is missing (drift or data kept)', () => {
     const result = plan(desired(), observed({ container: null, knownReady: false }));
-    expect(kinds(result)).toEqual(['ensureImage', 'createContainer', 'startContainer', 'waitReady']);
+    expect(kinds(result)).toEqual([
+      'ensureImage',
+      'createContainer',
+      'startContainer',
+      'waitReady',
+    ]);
   });
 
   it('is a no-op for a healthy, known-ready container on the current spec', () => {

@@ -1,0 +1,354 @@
+/**
+ * The Runtime interface on a Docker engine, through dockerode. Each call names the engine
+ * answers it treats as success (404 absent, 304 already in that state) and turns the rest into
+ * RuntimeErrors a user can act on.
+ */
+import type { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import { CONFIG_PATH } from '../redis-config.js';
+import {
+  type ContainerState,
+  type InstanceSpec,
+  LABELS,
+  MANAGED_BY_VALUE,
+  type ObservedContainer,
+  type PingResult,
+  REDIS_PORT,
+  type Runtime,
+  RuntimeError,
+} from '../types.js';
+import { dockerFromHost } from './client.js';
+import { engineReason, statusOf } from './errors.js';
+import { collect, demux } from './streams.js';
+import { tarArchive } from './tar.js';
+
+/** How long an authenticated PING inside the container may take. */
+const PING_TIMEOUT_MS = 5_000;
+
+/** Docker's zero time, which it reports for "never". */
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+const MANAGED_FILTER = `${LABELS.managedBy}=${MANAGED_BY_VALUE}`;
+
+export interface DockerRuntimeOptions {
+  dockerHost: string;
+}
+
+/** `redis` means `redis:latest`, as the docker CLI reads it; the API would pull every tag. */
+export function withDefaultTag(image: string): string {
+  const lastSlash = image.lastIndexOf('/');
+  const name = image.slice(lastSlash + 1);
+  return name.includes(':') || name.includes('@') ? image : `${image}:latest`;
+}
+
+function rethrow(error: unknown, what: string): never {
+  if (error instanceof RuntimeError) throw error;
+  throw new RuntimeError(`${what}: ${engineReason(error)}`, { cause: error });
+}
+
+function portTaken(reason: string): boolean {
+  return /port is already allocated|address already in use/i.test(reason);
+}
+
+export class DockerRuntime implements Runtime {
+  readonly docker: Docker;
+
+  constructor(options: DockerRuntimeOptions) {
+    this.docker = dockerFromHost(options.dockerHost);
+  }
+
+  async findContainer(appName: string): Promise<ObservedContainer | null> {
+    let info: Docker.ContainerInspectInfo;
+    try {
+      info = await this.docker.getContainer(appName).inspect();
+    } catch (error) {
+      if (statusOf(error) === 404) return null;
+      rethrow(error, `inspecting container "${appName}" failed`);
+    }
+    // The engine also resolves id prefixes; only an exact name is ours.
+    if (info.Name !== `/${appName}`) return null;
+    const labels = info.Config.Labels ?? {};
+    if (labels[LABELS.managedBy] !== MANAGED_BY_VALUE) {
+      throw new RuntimeError(
+        `a container named "${appName}" exists and is not managed by redis-controller; ` +
+          'rename or remove it, or choose another appName',
+        { terminal: true },
+      );
+    }
+    return {
+      id: info.Id,
+      name: appName,
+      state: info.State.Status as ContainerState,
+      exitCode: info.State.ExitCode,
+      oomKilled: info.State.OOMKilled,
+      restartCount: info.RestartCount,
+      redisId: labels[LABELS.redisId] ?? null,
+      specHash: labels[LABELS.specHash] ?? null,
+      startedAt: info.State.StartedAt === ZERO_TIME ? null : info.State.StartedAt,
+      finishedAt: info.State.FinishedAt === ZERO_TIME ? null : info.State.FinishedAt,
+    };
+  }
+
+  async listManagedContainers(): Promise<ObservedContainer[]> {
+    let list: Docker.ContainerInfo[];
+    try {
+      list = await this.docker.listContainers({ all: true, filters: { label: [MANAGED_FILTER] } });
+    } catch (error) {
+      rethrow(error, 'listing containers failed');
+    }
+    return list.map((summary) => ({
+      id: summary.Id,
+      name: (summary.Names[0] ?? '').replace(/^\//, ''),
+      state: summary.State as ContainerState,
+      exitCode: Number(/Exited \((\d+)\)/.exec(summary.Status)?.[1] ?? 0),
+      oomKilled: false,
+      restartCount: 0,
+      redisId: summary.Labels[LABELS.redisId] ?? null,
+      specHash: summary.Labels[LABELS.specHash] ?? null,
+      startedAt: null,
+      finishedAt: null,
+    }));
+  }
+
+  async volumeExists(volumeName: string): Promise<boolean> {
+    try {
+      await this.docker.getVolume(volumeName).inspect();
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      rethrow(error, `inspecting volume "${volumeName}" failed`);
+    }
+  }
+
+  async imagePresent(image: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(withDefaultTag(image)).inspect();
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      rethrow(error, `inspecting image "${image}" failed`);
+    }
+  }
+
+  async pullImage(image: string): Promise<void> {
+    const reference = withDefaultTag(image);
+    const failed = (reason: string, cause?: unknown): RuntimeError =>
+      new RuntimeError(`image "${image}" could not be pulled: ${reason}`, {
+        // Not found, no access, or a malformed name: retrying the same spec cannot help.
+        terminal: /not found|does not exist|denied|unauthorized|invalid reference/i.test(reason),
+        cause,
+      });
+
+    let stream: Readable;
+    try {
+      stream = (await this.docker.pull(reference)) as Readable;
+    } catch (error) {
+      throw failed(engineReason(error), error);
+    }
+    await new Promise<void>((resolve, reject) => {
+      let streamError: string | null = null;
+      this.docker.modem.followProgress(
+        stream,
+        (error: Error | null) => {
+          if (error) reject(failed(engineReason(error), error));
+          else if (streamError) reject(failed(streamError));
+          else resolve();
+        },
+        (event: { error?: string }) => {
+          if (event.error) streamError = event.error;
+        },
+      );
+    });
+  }
+
+  async createVolume(volumeName: string, redisId: string, appName: string): Promise<void> {
+    try {
+      await this.docker.createVolume({
+        Name: volumeName,
+        Labels: {
+          [LABELS.managedBy]: MANAGED_BY_VALUE,
+          [LABELS.redisId]: redisId,
+          [LABELS.appName]: appName,
+        },
+      });
+    } catch (error) {
+      rethrow(error, `creating volume "${volumeName}" failed`);
+    }
+  }
+
+  async removeVolume(volumeName: string): Promise<void> {
+    try {
+      await this.docker.getVolume(volumeName).remove();
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 404) return;
+      if (status === 409) {
+        throw new RuntimeError(`volume "${volumeName}" is still in use by a container`, {
+          cause: error,
+        });
+      }
+      rethrow(error, `removing volume "${volumeName}" failed`);
+    }
+  }
+
+  async createContainer(spec: InstanceSpec): Promise<string> {
+    let container: Docker.Container;
+    try {
+      container = await this.docker.createContainer(containerBody(spec));
+    } catch (error) {
+      if (statusOf(error) === 409) {
+        throw new RuntimeError(`a container named "${spec.appName}" already exists`, {
+          cause: error,
+        });
+      }
+      if (statusOf(error) === 404) {
+        throw new RuntimeError(`image "${spec.image}" is not present on the engine`, {
+          cause: error,
+        });
+      }
+      rethrow(error, `creating container "${spec.appName}" failed`);
+    }
+
+    try {
+      await container.putArchive(configArchive(spec.configText), { path: '/etc' });
+    } catch (error) {
+      await this.removeContainer(container.id);
+      if (statusOf(error) === 404) {
+        throw new RuntimeError(`image "${spec.image}" has no /etc to hold the Redis config`, {
+          terminal: true,
+          cause: error,
+        });
+      }
+      // The archive holds the password: say only that writing it failed.
+      rethrow(error, `writing the Redis config into "${spec.appName}" failed`);
+    }
+    return container.id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).start();
+    } catch (error) {
+      if (statusOf(error) === 304) return;
+      const reason = engineReason(error);
+      if (portTaken(reason)) {
+        throw new RuntimeError(`the external port is already taken on the host: ${reason}`, {
+          terminal: true,
+          cause: error,
+        });
+      }
+      rethrow(error, 'starting the container failed');
+    }
+  }
+
+  async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: timeoutSeconds });
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 304 || status === 404) return;
+      rethrow(error, 'stopping the container failed');
+    }
+  }
+
+  async restartContainer(id: string, timeoutSeconds: number): Promise<void> {
+    try {
+      await this.docker.getContainer(id).restart({ t: timeoutSeconds });
+    } catch (error) {
+      rethrow(error, 'restarting the container failed');
+    }
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true });
+    } catch (error) {
+      const status = statusOf(error);
+      // 409: a removal already in progress, which ends where we want to be.
+      if (status === 404 || (status === 409 && /in progress/i.test(engineReason(error)))) return;
+      rethrow(error, 'removing the container failed');
+    }
+  }
+
+  async ping(id: string, password: string): Promise<PingResult> {
+    try {
+      const exec = await this.docker.getContainer(id).exec({
+        Cmd: ['redis-cli', '--no-auth-warning', 'PING'],
+        // redis-cli reads the password from here, so it is in no process's argument list.
+        Env: [`REDISCLI_AUTH=${password}`],
+        AttachStdout: true,
+        AttachStderr: true,
+      });
+      const stream = await exec.start({ hijack: true, stdin: false });
+      const raw = await collect(stream, PING_TIMEOUT_MS);
+      if (raw === null) return { ok: false, output: 'timed out' };
+      const output = demux(raw).trim().split(password).join('[redacted]');
+      const { ExitCode } = await exec.inspect();
+      return { ok: ExitCode === 0 && output === 'PONG', output };
+    } catch (error) {
+      const status = statusOf(error);
+      // 409: not running (yet, or any more); the caller looks at the state and tries again.
+      if (status === 409 || status === 404) return { ok: false, output: engineReason(error) };
+      rethrow(error, 'running redis-cli in the container failed');
+    }
+  }
+
+  async logs(id: string, tail: number): Promise<string> {
+    try {
+      const raw = (await this.docker.getContainer(id).logs({
+        stdout: true,
+        stderr: true,
+        tail,
+        follow: false,
+      })) as unknown as Buffer;
+      return demux(raw);
+    } catch (error) {
+      if (statusOf(error) === 404) return '';
+      rethrow(error, 'reading the container log failed');
+    }
+  }
+}
+
+function containerBody(spec: InstanceSpec): Docker.ContainerCreateOptions {
+  const portKey = `${REDIS_PORT}/tcp`;
+  return {
+    name: spec.appName,
+    Image: withDefaultTag(spec.image),
+    Cmd: spec.cmd,
+    Env: spec.env,
+    Labels: {
+      [LABELS.managedBy]: MANAGED_BY_VALUE,
+      [LABELS.redisId]: spec.redisId,
+      [LABELS.appName]: spec.appName,
+      [LABELS.specHash]: spec.specHash,
+      [LABELS.generation]: String(spec.generation),
+    },
+    ExposedPorts: { [portKey]: {} },
+    StopTimeout: spec.stopTimeoutSeconds,
+    HostConfig: {
+      Mounts: [{ Type: 'volume', Source: spec.volumeName, Target: '/data' }],
+      PortBindings:
+        spec.externalPort === null
+          ? {}
+          : { [portKey]: [{ HostIp: spec.publishHost, HostPort: String(spec.externalPort) }] },
+      RestartPolicy: { Name: 'unless-stopped' },
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
+      ...(spec.memoryLimitBytes !== null && { Memory: spec.memoryLimitBytes }),
+      ...(spec.memoryReservationBytes !== null && {
+        MemoryReservation: spec.memoryReservationBytes,
+      }),
+      ...(spec.nanoCpus !== null && { NanoCpus: spec.nanoCpus }),
+      ...(spec.cpuShares !== null && { CpuShares: spec.cpuShares }),
+    },
+  };
+}
+
+/** The config file as an archive rooted at /etc. */
+function configArchive(configText: string): Buffer {
+  const relative = CONFIG_PATH.replace(/^\/etc\//, '');
+  const directory = relative.slice(0, relative.lastIndexOf('/'));
+  return tarArchive([
+    { name: directory, mode: 0o755 },
+    { name: relative, content: Buffer.from(configText, 'utf8'), mode: 0o644 },
+  ]);
+}
