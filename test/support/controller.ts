@@ -27,7 +27,7 @@ export async function startTestController(
   env: Record<string, string> = {},
 ): Promise<TestController> {
   const { dockerHost } = testEngine();
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rc-e2e-'));
+  const dataDir = env.DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'rc-e2e-'));
   const logFile = path.join(dataDir, 'controller.log');
   const config = loadConfig({
     HOST: '127.0.0.1',
