@@ -3,7 +3,7 @@
  * the spec hash that tells whether a running container is still what the record asks for.
  */
 import { createHmac } from 'node:crypto';
-import type { RedisRecord } from '../domain/redis.js';
+import { commandWords, type RedisRecord } from '../domain/redis.js';
 import { parseCpu, parseMemory } from '../domain/units.js';
 import { CONFIG_PATH, renderRedisConfig } from '../runtime/redis-config.js';
 import type { InstanceSpec } from '../runtime/types.js';
@@ -17,8 +17,21 @@ const CPU_SHARES_PER_CPU = 1024;
 export interface InstanceOptions {
   publishHost: string;
   stopTimeoutSeconds: number;
-  /** Key for the spec hash, so the hash (which covers the password) cannot be brute-forced. */
+  /** Key for the spec hash and the operator password; kept in the store, never shown. */
   hashKey: Buffer;
+}
+
+/** The Redis user the controller itself logs in as, to change the password without a restart. */
+export const OPERATOR_USER = 'redis-controller';
+
+/** The operator's password for one record: derived, so it is never stored anywhere. */
+export function operatorPassword(redisId: string, key: Buffer): string {
+  return createHmac('sha256', key).update(`operator:${redisId}`).digest('hex');
+}
+
+/** A keyed fingerprint of a password, to tell whether the running Redis has the current one. */
+export function passwordFingerprint(password: string, key: Buffer): string {
+  return createHmac('sha256', key).update(`password:${password}`).digest('hex').slice(0, 32);
 }
 
 export function volumeNameOf(appName: string): string {
@@ -49,7 +62,8 @@ function commandLine(record: RedisRecord): { cmd: string[]; custom: boolean } {
   if (record.command === null && record.args === null) {
     return { cmd: ['redis-server', CONFIG_PATH], custom: false };
   }
-  const cmd = [record.command ?? 'redis-server', ...(record.args ?? [])];
+  const executable = record.command === null ? ['redis-server'] : commandWords(record.command);
+  const cmd = [...executable, ...(record.args ?? [])];
   return { cmd: [...cmd, '--include', CONFIG_PATH], custom: true };
 }
 
@@ -63,16 +77,17 @@ export function buildInstanceSpec(record: RedisRecord, options: InstanceOptions)
       ? Math.floor(memoryLimitBytes * MAXMEMORY_SHARE)
       : null;
 
+  const configOptions = {
+    maxmemoryBytes,
+    persistenceDefaults: !custom,
+    operator: { user: OPERATOR_USER, password: operatorPassword(record.redisId, options.hashKey) },
+  };
   const unhashed: Omit<InstanceSpec, 'specHash'> = {
     redisId: record.redisId,
     appName: record.appName,
     volumeName: volumeNameOf(record.appName),
     image: record.dockerImage,
-    configText: renderRedisConfig({
-      password: record.databasePassword,
-      maxmemoryBytes,
-      persistenceDefaults: !custom,
-    }),
+    configText: renderRedisConfig({ ...configOptions, password: record.databasePassword }),
     cmd,
     env: envEntries(record.env),
     memoryLimitBytes,
@@ -87,11 +102,15 @@ export function buildInstanceSpec(record: RedisRecord, options: InstanceOptions)
     generation: record.generation,
     stopTimeoutSeconds: options.stopTimeoutSeconds,
   };
-  return { ...unhashed, specHash: specHash(unhashed, options.hashKey) };
-}
-
-/** A keyed hash of everything that shapes the container; the generation is left out. */
-function specHash(spec: Omit<InstanceSpec, 'specHash'>, key: Buffer): string {
-  const { generation: _generation, ...shaping } = spec;
-  return createHmac('sha256', key).update(JSON.stringify(shaping)).digest('hex').slice(0, 32);
+  // The password is left out of the hash: a new one is applied to the running Redis in place.
+  const shaping = {
+    ...unhashed,
+    configText: renderRedisConfig({ ...configOptions, password: '' }),
+    generation: undefined,
+  };
+  const specHash = createHmac('sha256', options.hashKey)
+    .update(JSON.stringify(shaping))
+    .digest('hex')
+    .slice(0, 32);
+  return { ...unhashed, specHash };
 }

@@ -12,6 +12,8 @@ export interface DesiredView {
   deployPending: boolean;
   restartPending: boolean;
   rebuildPending: boolean;
+  /** The password changed since it was last given to this container. */
+  passwordPending: boolean;
 }
 
 export interface ObservedView {
@@ -36,6 +38,10 @@ export type Step =
   | { kind: 'startContainer' }
   | { kind: 'stopContainer' }
   | { kind: 'restartContainer' }
+  /** Changes the password of the running Redis in place and rewrites its config file. */
+  | { kind: 'applyPassword' }
+  /** Rewrites the config file of a container that is not running, for its next start. */
+  | { kind: 'writeConfig' }
   | { kind: 'waitReady' }
   | { kind: 'purgeRecord' };
 
@@ -71,8 +77,13 @@ export function plan(desired: DesiredView, observed: ObservedView): Plan {
     container = null;
   }
 
+  const running = container !== null && RUNNING_STATES.has(container.state);
+  if (container && desired.passwordPending) {
+    steps.push({ kind: container.state === 'running' ? 'applyPassword' : 'writeConfig' });
+  }
+
   if (desired.desiredState === 'stopped') {
-    if (container && RUNNING_STATES.has(container.state)) steps.push({ kind: 'stopContainer' });
+    if (running) steps.push({ kind: 'stopContainer' });
     return { steps, outcome: 'stopped' };
   }
 
@@ -80,11 +91,14 @@ export function plan(desired: DesiredView, observed: ObservedView): Plan {
     steps.push({ kind: 'ensureImage' });
     if (!volumeExists) steps.push({ kind: 'ensureVolume' });
     steps.push({ kind: 'createContainer' }, { kind: 'startContainer' }, { kind: 'waitReady' });
+  } else if (container.state === 'restarting') {
+    // The engine is already restarting it; readiness tells whether that works out.
+    steps.push({ kind: 'waitReady' });
   } else if (container.state !== 'running') {
     steps.push({ kind: 'startContainer' }, { kind: 'waitReady' });
   } else if (desired.restartPending) {
     steps.push({ kind: 'restartContainer' }, { kind: 'waitReady' });
-  } else if (!observed.knownReady) {
+  } else if (!observed.knownReady || desired.passwordPending) {
     steps.push({ kind: 'waitReady' });
   }
   return { steps, outcome: 'running' };
@@ -100,5 +114,11 @@ function planDeletion(observed: ObservedView): Plan {
 
 /** True when the plan changes the runtime, as opposed to only checking readiness. */
 export function changesRuntime(steps: readonly Step[]): boolean {
-  return steps.some((step) => step.kind !== 'waitReady' && step.kind !== 'purgeRecord');
+  return steps.some(
+    (step) =>
+      step.kind !== 'waitReady' &&
+      step.kind !== 'purgeRecord' &&
+      step.kind !== 'applyPassword' &&
+      step.kind !== 'writeConfig',
+  );
 }

@@ -13,7 +13,12 @@ import {
 } from '../runtime/types.js';
 import type { Store } from '../store/store.js';
 import { type ConditionUpdate, isTrue, setConditions } from './conditions.js';
-import { buildInstanceSpec } from './instance.js';
+import {
+  buildInstanceSpec,
+  OPERATOR_USER,
+  operatorPassword,
+  passwordFingerprint,
+} from './instance.js';
 import { changesRuntime, type Outcome, type Plan, plan, type Step } from './plan.js';
 
 export interface ReconcilerOptions {
@@ -82,6 +87,9 @@ export class Reconciler {
           deployPending: record.deployRequests > record.status.appliedDeployRequests,
           restartPending: record.restartRequests > record.status.appliedRestartRequests,
           rebuildPending: record.rebuildRequests > record.status.appliedRebuildRequests,
+          passwordPending:
+            record.status.appliedPasswordFingerprint !== null &&
+            record.status.appliedPasswordFingerprint !== this.fingerprint(record),
         },
         {
           container,
@@ -180,6 +188,19 @@ export class Reconciler {
       case 'restartContainer':
         if (containerId) await runtime.restartContainer(containerId, stopTimeout);
         return containerId;
+      case 'applyPassword':
+        if (containerId) {
+          const operator = {
+            user: OPERATOR_USER,
+            password: operatorPassword(record.redisId, this.hashKey),
+          };
+          await runtime.setPassword(containerId, operator, record.databasePassword);
+          await runtime.writeConfig(containerId, spec.configText);
+        }
+        return containerId;
+      case 'writeConfig':
+        if (containerId) await runtime.writeConfig(containerId, spec.configText);
+        return containerId;
       case 'waitReady':
         if (containerId) await this.waitReady(record, containerId);
         return containerId;
@@ -269,6 +290,7 @@ export class Reconciler {
       appliedDeployRequests: record.deployRequests,
       appliedRestartRequests: record.restartRequests,
       appliedRebuildRequests: record.rebuildRequests,
+      appliedPasswordFingerprint: container ? this.fingerprint(record) : null,
     };
     // A status set by changeStatus stays until a real transition replaces it.
     const transition = changed || previous.phase !== phase;
@@ -300,6 +322,10 @@ export class Reconciler {
       ),
     };
     this.options.store.redis.writeStatus(record.redisId, status, 'error');
+  }
+
+  private fingerprint(record: RedisRecord): string {
+    return passwordFingerprint(record.databasePassword, this.hashKey);
   }
 
   private endpoint(record: RedisRecord): Endpoint | null {

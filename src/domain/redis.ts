@@ -117,6 +117,58 @@ export const envSchema = z
   })
   .nullable();
 
+/**
+ * The server executable, optionally followed by arguments, split on white space. It is run
+ * directly, never through a shell, and must be a Redis-compatible server, because the controller
+ * appends `--include <its config file>` to apply the password.
+ */
+const SERVER_EXECUTABLE = /^(?:[A-Za-z0-9_.+-]*\/)*(?:redis|valkey|keydb)(?:-stack)?-server$/;
+
+export const commandSchema = z
+  .string()
+  .trim()
+  .max(4096, 'must be at most 4096 characters')
+  .refine((value) => !CONTROL_CHARACTERS.test(value.replace(/[ \t]/g, '')), {
+    message: 'must not contain control characters',
+  })
+  .refine((value) => SERVER_EXECUTABLE.test(value.split(/\s+/)[0] ?? ''), {
+    message:
+      'must start with redis-server (or valkey-server, keydb-server, redis-stack-server): ' +
+      'it runs without a shell, and the password is applied through its --include option',
+  })
+  .nullable();
+
+/** Splits a command into argv words; no quoting rules, since no shell is involved. */
+export function commandWords(command: string): string[] {
+  return command.trim().split(/\s+/).filter(Boolean);
+}
+
+/** Args as a JSON array, or as one string (what Dokploy's CLI sends), split on white space. */
+export const argsSchema = z
+  .preprocess(
+    (value) => {
+      if (typeof value !== 'string') return value;
+      const text = value.trim();
+      if (text.startsWith('[')) {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          return value;
+        }
+      }
+      return text === '' ? [] : text.split(/\s+/);
+    },
+    z
+      .array(
+        z
+          .string()
+          .max(4096, 'must be at most 4096 characters')
+          .refine((arg) => !CONTROL_CHARACTERS.test(arg), 'must not contain control characters'),
+      )
+      .max(256, 'must have at most 256 items'),
+  )
+  .nullable();
+
 /** The user's side of a Redis record: everything a client may set. */
 export const redisSpecSchema = z.object({
   name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
@@ -124,11 +176,8 @@ export const redisSpecSchema = z.object({
   description: z.string().max(2000, 'must be at most 2000 characters').nullable(),
   databasePassword: passwordSchema,
   dockerImage: dockerImageSchema,
-  command: z.string().max(4096, 'must be at most 4096 characters').nullable(),
-  args: z
-    .array(z.string().max(4096, 'must be at most 4096 characters'))
-    .max(256, 'must have at most 256 items')
-    .nullable(),
+  command: commandSchema,
+  args: argsSchema,
   env: envSchema,
   memoryReservation: memorySchema,
   memoryLimit: memorySchema,
@@ -173,6 +222,8 @@ export interface RedisStatus {
   appliedDeployRequests: number;
   appliedRestartRequests: number;
   appliedRebuildRequests: number;
+  /** Keyed fingerprint of the password the container was last given. */
+  appliedPasswordFingerprint: string | null;
 }
 
 export function initialStatus(): RedisStatus {
@@ -189,6 +240,7 @@ export function initialStatus(): RedisStatus {
     appliedDeployRequests: 0,
     appliedRestartRequests: 0,
     appliedRebuildRequests: 0,
+    appliedPasswordFingerprint: null,
   };
 }
 

@@ -3,6 +3,8 @@
  * and nowhere else: not in argv, not in the container's environment.
  */
 
+import { createHash } from 'node:crypto';
+
 /** Where the file is written inside the container. */
 export const CONFIG_PATH = '/etc/redis-controller/redis.conf';
 
@@ -27,6 +29,11 @@ export interface RedisConfigOptions {
   maxmemoryBytes: number | null;
   /** Data directory and append-only persistence; left out when the user gave their own argv. */
   persistenceDefaults: boolean;
+  /**
+   * The controller's own Redis user, allowed only what changing the password in place needs.
+   * Its password is written as a SHA-256 digest, as Redis ACL rules allow.
+   */
+  operator: { user: string; password: string };
 }
 
 export function renderRedisConfig(options: RedisConfigOptions): string {
@@ -37,6 +44,8 @@ export function renderRedisConfig(options: RedisConfigOptions): string {
     lines.push('dir /data', 'appendonly yes', 'appendfsync everysec');
   }
   lines.push(`requirepass ${quoteConfigValue(options.password)}`);
+  const digest = createHash('sha256').update(options.operator.password).digest('hex');
+  lines.push(`user ${options.operator.user} on #${digest} -@all +ping +config|set`);
   if (options.maxmemoryBytes !== null) lines.push(`maxmemory ${options.maxmemoryBytes}`);
   return `${lines.join('\n')}\n`;
 }

@@ -104,8 +104,22 @@ export interface Runtime {
   restartContainer(id: string, timeoutSeconds: number): Promise<void>;
   /** Force-removes it; absent (404) is fine. */
   removeContainer(id: string): Promise<void>;
+  /**
+   * Sets a new password on the running Redis (CONFIG SET requirepass), logged in as the
+   * controller's operator user. The new password travels on the exec's stdin, never in argv.
+   */
+  setPassword(
+    id: string,
+    operator: { user: string; password: string },
+    newPassword: string,
+  ): Promise<void>;
+  /** Replaces the config file inside the container (running or not). */
+  writeConfig(id: string, configText: string): Promise<void>;
   /** An authenticated PING through redis-cli inside the container; the password is not an argv. */
   ping(id: string, password: string): Promise<PingResult>;
-  /** The last `tail` lines of the container's output, stdout and stderr merged. */
-  logs(id: string, tail: number): Promise<string>;
+  /**
+   * The last `tail` lines of the container's output, stdout and stderr merged, optionally only
+   * those written since `sinceSeconds` (Unix time).
+   */
+  logs(id: string, tail: number, sinceSeconds?: number): Promise<string>;
 }

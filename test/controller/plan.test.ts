@@ -8,6 +8,7 @@ const desired = (overrides: Partial<DesiredView> = {}): DesiredView => ({
   deployPending: false,
   restartPending: false,
   rebuildPending: false,
+  passwordPending: false,
   ...overrides,
 });
 
@@ -148,5 +149,35 @@ describe('plan', () => {
       observed({ container: null, volumeExists: false }),
     );
     expect(result.outcome).toBe('deleted');
+  });
+
+  it('changes the password of a running container in place, without a restart', () => {
+    expect(kinds(plan(desired({ passwordPending: true }), observed()))).toEqual([
+      'applyPassword',
+      'waitReady',
+    ]);
+  });
+
+  it('rewrites the config of a stopped container for its next start', () => {
+    const stoppedContainer = observed({ container: container({ state: 'exited' }) });
+    expect(
+      kinds(plan(desired({ desiredState: 'stopped', passwordPending: true }), stoppedContainer)),
+    ).toEqual(['writeConfig']);
+    expect(kinds(plan(desired({ passwordPending: true }), stoppedContainer))).toEqual([
+      'writeConfig',
+      'startContainer',
+      'waitReady',
+    ]);
+  });
+
+  it('needs no password step when the container is recreated anyway', () => {
+    const result = plan(desired({ passwordPending: true, specHash: 'h2' }), observed());
+    expect(kinds(result)).not.toContain('applyPassword');
+    expect(kinds(result)).not.toContain('writeConfig');
+  });
+
+  it('waits on a container the engine is restarting instead of starting it', () => {
+    const result = plan(desired(), observed({ container: container({ state: 'restarting' }) }));
+    expect(kinds(result)).toEqual(['waitReady']);
   });
 });

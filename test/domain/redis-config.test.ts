@@ -14,11 +14,25 @@ describe('quoteConfigValue', () => {
 });
 
 describe('renderRedisConfig', () => {
+  const operator = { user: 'redis-controller', password: 'op-secret' };
+
+  it('gives the operator user a digest, not the password, and only PING and CONFIG SET', () => {
+    const text = renderRedisConfig({
+      password: 'pw',
+      maxmemoryBytes: null,
+      persistenceDefaults: true,
+      operator,
+    });
+    expect(text).not.toContain('op-secret');
+    expect(text).toMatch(/^user redis-controller on #[0-9a-f]{64} -@all \+ping \+config\|set$/m);
+  });
+
   it('has persistence and the password by default', () => {
     const text = renderRedisConfig({
       password: 'pw',
       maxmemoryBytes: null,
       persistenceDefaults: true,
+      operator,
     });
     expect(text).toContain('appendonly yes');
     expect(text).toContain('dir /data');
@@ -31,6 +45,7 @@ describe('renderRedisConfig', () => {
       password: 'pw',
       maxmemoryBytes: 1000,
       persistenceDefaults: false,
+      operator,
     });
     expect(text).not.toContain('appendonly');
     expect(text).toContain('maxmemory 1000');

@@ -210,17 +210,16 @@ export class DockerRuntime implements Runtime {
     }
 
     try {
-      await container.putArchive(configArchive(spec.configText), { path: '/etc' });
+      await this.writeConfig(container.id, spec.configText);
     } catch (error) {
       await this.removeContainer(container.id);
-      if (statusOf(error) === 404) {
+      if (statusOf((error as Error).cause) === 404) {
         throw new RuntimeError(`image "${spec.image}" has no /etc to hold the Redis config`, {
           terminal: true,
           cause: error,
         });
       }
-      // The archive holds the password: say only that writing it failed.
-      rethrow(error, `writing the Redis config into "${spec.appName}" failed`);
+      throw error;
     }
     return container.id;
   }
@@ -270,6 +269,55 @@ export class DockerRuntime implements Runtime {
     }
   }
 
+  async setPassword(
+    id: string,
+    operator: { user: string; password: string },
+    newPassword: string,
+  ): Promise<void> {
+    let output: string;
+    let exitCode: number | null;
+    try {
+      const exec = await this.docker.getContainer(id).exec({
+        // -x: the last argument, the new password, is read from stdin.
+        Cmd: [
+          'redis-cli',
+          '--no-auth-warning',
+          '--user',
+          operator.user,
+          '-x',
+          'CONFIG',
+          'SET',
+          'requirepass',
+        ],
+        Env: [`REDISCLI_AUTH=${operator.password}`],
+        AttachStdin: true,
+        AttachStdout: true,
+        AttachStderr: true,
+      });
+      const stream = await exec.start({ hijack: true, stdin: true });
+      const collected = collect(stream, PING_TIMEOUT_MS);
+      stream.end(Buffer.from(newPassword, 'utf8'));
+      const raw = await collected;
+      output = raw === null ? 'timed out' : demux(raw).trim();
+      exitCode = (await exec.inspect()).ExitCode;
+    } catch (error) {
+      rethrow(error, 'changing the password in the running Redis failed');
+    }
+    if (exitCode !== 0 || output !== 'OK') {
+      const shown = output.split(newPassword).join('[redacted]').split(operator.password).join('');
+      throw new RuntimeError(`changing the password in the running Redis failed: ${shown}`);
+    }
+  }
+
+  async writeConfig(id: string, configText: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).putArchive(configArchive(configText), { path: '/etc' });
+    } catch (error) {
+      // The archive holds the password: say only that writing it failed.
+      rethrow(error, 'writing the Redis config into the container failed');
+    }
+  }
+
   async ping(id: string, password: string): Promise<PingResult> {
     try {
       const exec = await this.docker.getContainer(id).exec({
@@ -293,13 +341,14 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  async logs(id: string, tail: number): Promise<string> {
+  async logs(id: string, tail: number, sinceSeconds?: number): Promise<string> {
     try {
       const raw = (await this.docker.getContainer(id).logs({
         stdout: true,
         stderr: true,
         tail,
         follow: false,
+        ...(sinceSeconds !== undefined && { since: sinceSeconds }),
       })) as unknown as Buffer;
       return demux(raw);
     } catch (error) {
