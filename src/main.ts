@@ -6,11 +6,13 @@
 import type { Server } from 'node:http';
 import { ensureAdminToken } from './admin-token.js';
 import { createApp } from './api/app.js';
+import type { RuntimeObserver } from './api/procedure.js';
 import { type Config, loadConfig } from './config.js';
 import { Controller } from './controller/controller.js';
 import { Reconciler } from './controller/reconciler.js';
 import { createLogger, type Logger } from './logger.js';
 import { DockerRuntime } from './runtime/docker/runtime.js';
+import { hostPortProbe } from './runtime/host-ports.js';
 import { Store } from './store/store.js';
 
 export interface Running {
@@ -45,7 +47,16 @@ export async function startController(config: Config, logger: Logger): Promise<R
   });
   controller.start();
 
-  const app = createApp({ store, logger });
+  const observer: RuntimeObserver = {
+    async logs(appName, options) {
+      const container = await runtime.findContainer(appName);
+      return container ? runtime.logs(container.id, options.tail, options.sinceSeconds) : null;
+    },
+  };
+  // The host's ports can be checked only when the engine runs on this machine.
+  const localEngine = config.dockerHost.startsWith('unix://') || config.dockerHost.startsWith('/');
+  const portProbe = localEngine ? hostPortProbe(config.publishHost) : null;
+  const app = createApp({ store, logger, observer, portProbe });
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(config.port, config.host, () => resolve(listening));
     listening.once('error', reject);

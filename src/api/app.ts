@@ -3,19 +3,24 @@
  * Handlers write desired state through the store and never call a runtime.
  */
 import { randomUUID } from 'node:crypto';
-import express, { type Express, type Request, type RequestHandler } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import { DomainError } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
+import type { PortProbe } from '../runtime/host-ports.js';
 import type { Store } from '../store/store.js';
 import { requireToken } from './auth.js';
-import { errorHandler, friendlyIssues, validationBody } from './errors.js';
-import type { Procedure, ProcedureTable } from './procedure.js';
+import { errorHandler } from './errors.js';
+import { openApiDocument } from './openapi.js';
+import type { ProcedureContext, ProcedureTable, RuntimeObserver } from './procedure.js';
 import { projectProcedures } from './project-procedures.js';
 import { redisProcedures } from './redis-procedures.js';
+import { procedureHandler } from './transports.js';
 
 export interface AppOptions {
   store: Store;
   logger: Logger;
+  observer?: RuntimeObserver | null;
+  portProbe?: PortProbe | null;
 }
 
 /** Largest accepted request body; the biggest legitimate one is an env of 64 KiB. */
@@ -37,46 +42,27 @@ export function createApp(options: AppOptions): Express {
   app.use(requireJsonForPosts);
   app.use(express.json({ limit: BODY_LIMIT, strict: false }));
 
+  const context: ProcedureContext = {
+    store: options.store,
+    logger: options.logger,
+    observer: options.observer ?? null,
+    portProbe: options.portProbe ?? null,
+  };
   for (const [name, proc] of Object.entries(procedures)) {
-    const path = `/api/${name}`;
-    const handler = procedureHandler(proc, options);
-    if (proc.kind === 'query') app.get(path, handler);
-    else app.post(path, handler);
+    const route = proc.kind === 'query' ? app.get.bind(app) : app.post.bind(app);
+    route(`/api/${name}`, procedureHandler(name, proc, context, 'rest'));
+    route(`/api/trpc/${name}`, procedureHandler(name, proc, context, 'trpc'));
   }
+  const openapi = openApiDocument(procedures);
+  app.get('/api/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
 
   app.use((req, _res, next) => {
     next(new DomainError('NOT_FOUND', `No procedure at ${req.method} ${req.path}`));
   });
   app.use(errorHandler(options.logger));
   return app;
-}
-
-function procedureHandler(proc: Procedure, options: AppOptions): RequestHandler {
-  return async (req, res) => {
-    const raw = proc.kind === 'query' ? queryInput(req) : req.body;
-    const parsed = proc.input.safeParse(raw, { error: friendlyIssues });
-    if (!parsed.success) {
-      const body = validationBody(parsed.error);
-      options.logger.info({ path: req.path, message: body.message }, 'request refused');
-      res.status(400).json(body);
-      return;
-    }
-    const result = await proc.handler(parsed.data, options);
-    res.json(result ?? null);
-  };
-}
-
-/** Query-string input: plain fields as given, or a tRPC-style `input` holding JSON. */
-function queryInput(req: Request): unknown {
-  const query = req.query as Record<string, unknown>;
-  if (typeof query.input === 'string') {
-    try {
-      return JSON.parse(query.input);
-    } catch (error) {
-      throw new DomainError('BAD_REQUEST', 'input: must be URL-encoded JSON', { cause: error });
-    }
-  }
-  return Object.keys(query).length > 0 ? query : undefined;
 }
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;

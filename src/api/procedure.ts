@@ -4,11 +4,21 @@
  */
 import type { z } from 'zod';
 import type { Logger } from '../logger.js';
+import type { PortProbe } from '../runtime/host-ports.js';
 import type { Store } from '../store/store.js';
+
+/** Read-only access to what runs, for verbs that report on it rather than change it. */
+export interface RuntimeObserver {
+  /** The container's log lines, or null when the database has no container. */
+  logs(appName: string, options: { tail: number; sinceSeconds?: number }): Promise<string | null>;
+}
 
 export interface ProcedureContext {
   store: Store;
   logger: Logger;
+  observer: RuntimeObserver | null;
+  /** Tells whether a port is free on the engine's host; null where that cannot be known. */
+  portProbe: PortProbe | null;
 }
 
 export interface Procedure<Input extends z.ZodType = z.ZodType> {

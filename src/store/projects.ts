@@ -20,8 +20,23 @@ export interface Environment {
   createdAt: string;
 }
 
+/** A database as listed inside its environment. */
+export interface RedisSummary {
+  redisId: string;
+  name: string;
+  appName: string;
+  description: string | null;
+  applicationStatus: string;
+  createdAt: string;
+  serverId: string | null;
+}
+
+export interface EnvironmentWithServices extends Environment {
+  redis: RedisSummary[];
+}
+
 export interface ProjectWithEnvironments extends Project {
-  environments: Environment[];
+  environments: EnvironmentWithServices[];
 }
 
 export const DEFAULT_PROJECT_NAME = 'default';
@@ -32,6 +47,22 @@ export class ProjectRepository {
     private readonly db: Db,
     private readonly now: () => Date,
   ) {}
+
+  /** Creates a project and, as Dokploy does, its "production" environment. */
+  createProjectWithEnvironment(input: { name: string; description?: string | null }): {
+    project: Project;
+    environment: Environment;
+  } {
+    const create = this.db.transaction(() => {
+      const project = this.createProject(input);
+      const environment = this.createEnvironment({
+        projectId: project.projectId,
+        name: DEFAULT_ENVIRONMENT_NAME,
+      });
+      return { project, environment };
+    });
+    return create();
+  }
 
   createProject(input: { name: string; description?: string | null }): Project {
     const project: Project = {
@@ -59,12 +90,92 @@ export class ProjectRepository {
     const projects = this.db
       .prepare('SELECT * FROM projects ORDER BY createdAt')
       .all() as Project[];
-    const environments = this.db
-      .prepare('SELECT * FROM environments ORDER BY createdAt')
-      .all() as Environment[];
+    const environments = this.listEnvironmentsWithServices();
     return projects.map((project) => ({
       ...project,
       environments: environments.filter((env) => env.projectId === project.projectId),
+    }));
+  }
+
+  /** One project with its environments and the databases in each. */
+  findProjectWithEnvironments(projectId: string): ProjectWithEnvironments {
+    const project = this.findProject(projectId);
+    return { ...project, environments: this.listEnvironmentsWithServices(projectId) };
+  }
+
+  /** Deletes a project with no databases in any of its environments; refuses otherwise. */
+  removeProject(projectId: string): Project {
+    const remove = this.db.transaction(() => {
+      const project = this.findProject(projectId);
+      const count = this.db
+        .prepare(
+          `SELECT COUNT(*) FROM redis JOIN environments USING (environmentId)
+           WHERE environments.projectId = ?`,
+        )
+        .pluck()
+        .get(projectId) as number;
+      if (count > 0) {
+        throw conflict(
+          `Project "${project.name}" still holds ${count} database(s); remove or move them first`,
+        );
+      }
+      this.db.prepare('DELETE FROM environments WHERE projectId = ?').run(projectId);
+      this.db.prepare('DELETE FROM projects WHERE projectId = ?').run(projectId);
+      return project;
+    });
+    return remove();
+  }
+
+  findEnvironmentWithServices(environmentId: string): EnvironmentWithServices {
+    const [environment] = this.listEnvironmentsWithServices(undefined, environmentId);
+    if (!environment) throw notFound('Environment');
+    return environment;
+  }
+
+  /** Deletes an environment with no databases; refuses otherwise. */
+  removeEnvironment(environmentId: string): Environment {
+    const remove = this.db.transaction(() => {
+      const environment = this.findEnvironment(environmentId);
+      const count = this.db
+        .prepare('SELECT COUNT(*) FROM redis WHERE environmentId = ?')
+        .pluck()
+        .get(environmentId) as number;
+      if (count > 0) {
+        throw conflict(
+          `Environment "${environment.name}" still holds ${count} database(s); ` +
+            'remove or move them first',
+        );
+      }
+      this.db.prepare('DELETE FROM environments WHERE environmentId = ?').run(environmentId);
+      return environment;
+    });
+    return remove();
+  }
+
+  private listEnvironmentsWithServices(
+    projectId?: string,
+    environmentId?: string,
+  ): EnvironmentWithServices[] {
+    const environments = this.db
+      .prepare(
+        `SELECT * FROM environments
+         WHERE (@projectId IS NULL OR projectId = @projectId)
+           AND (@environmentId IS NULL OR environmentId = @environmentId)
+         ORDER BY createdAt`,
+      )
+      .all({ projectId: projectId ?? null, environmentId: environmentId ?? null }) as Environment[];
+    const services = this.db
+      .prepare(
+        `SELECT redisId, name, appName, description, applicationStatus, createdAt, serverId,
+           environmentId
+         FROM redis WHERE deletionRequestedAt IS NULL ORDER BY createdAt`,
+      )
+      .all() as (RedisSummary & { environmentId: string })[];
+    return environments.map((environment) => ({
+      ...environment,
+      redis: services
+        .filter((service) => service.environmentId === environment.environmentId)
+        .map(({ environmentId: _environmentId, ...summary }) => summary),
     }));
   }
 

@@ -19,6 +19,28 @@ import { newId } from './ids.js';
 /** Fields whose change never touches the running container. */
 const METADATA_FIELDS = new Set<keyof RedisSpec>(['name', 'description', 'environmentId']);
 
+export interface RedisSearch {
+  q?: string | undefined;
+  name?: string | undefined;
+  appName?: string | undefined;
+  description?: string | undefined;
+  projectId?: string | undefined;
+  environmentId?: string | undefined;
+  limit: number;
+  offset: number;
+}
+
+export type RedisSearchItem = Pick<
+  RedisRecord,
+  | 'redisId'
+  | 'name'
+  | 'appName'
+  | 'description'
+  | 'environmentId'
+  | 'applicationStatus'
+  | 'createdAt'
+>;
+
 interface RedisRow extends Omit<RedisRecord, 'args' | 'status'> {
   args: string | null;
   status: string;
@@ -116,6 +138,48 @@ export class RedisRepository {
     return rows.map(fromRow);
   }
 
+  /** Dokploy's search: substring filters, newest first, with the total before paging. */
+  search(filter: RedisSearch): { items: RedisSearchItem[]; total: number } {
+    const conditions = ['r.deletionRequestedAt IS NULL'];
+    const params: Record<string, unknown> = { limit: filter.limit, offset: filter.offset };
+    const like = (value: string): string => `%${value.trim().replace(/[\\%_]/g, '\\$&')}%`;
+
+    if (filter.q?.trim()) {
+      conditions.push(
+        "(r.name LIKE @q ESCAPE '\\' OR r.appName LIKE @q ESCAPE '\\' " +
+          "OR COALESCE(r.description, '') LIKE @q ESCAPE '\\')",
+      );
+      params.q = like(filter.q);
+    }
+    for (const field of ['name', 'appName', 'description'] as const) {
+      const value = filter[field];
+      if (!value?.trim()) continue;
+      conditions.push(`COALESCE(r.${field}, '') LIKE @${field} ESCAPE '\\'`);
+      params[field] = like(value);
+    }
+    if (filter.projectId) {
+      conditions.push('e.projectId = @projectId');
+      params.projectId = filter.projectId;
+    }
+    if (filter.environmentId) {
+      conditions.push('r.environmentId = @environmentId');
+      params.environmentId = filter.environmentId;
+    }
+
+    const from = `FROM redis r JOIN environments e ON e.environmentId = r.environmentId
+      WHERE ${conditions.join(' AND ')}`;
+    const items = this.db
+      .prepare(
+        `SELECT r.redisId, r.name, r.appName, r.description, r.environmentId,
+           r.applicationStatus, r.createdAt
+         ${from} ORDER BY r.createdAt DESC, r.redisId LIMIT @limit OFFSET @offset`,
+      )
+      .all(params) as RedisSearchItem[];
+    const { limit: _limit, offset: _offset, ...countParams } = params;
+    const total = this.db.prepare(`SELECT COUNT(*) ${from}`).pluck().get(countParams) as number;
+    return { items, total };
+  }
+
   /** Every id, including records being removed, for the periodic resync. */
   listIds(): string[] {
     return this.db.prepare('SELECT redisId FROM redis').pluck().all() as string[];
@@ -135,6 +199,12 @@ export class RedisRepository {
         this.assertEnvironment(patch.environmentId);
       }
       if (changed.includes('appName') && patch.appName) {
+        if (current.desiredState !== 'undeployed') {
+          throw conflict(
+            'appName cannot change once the database has been deployed: it names the ' +
+              'container and its data volume',
+          );
+        }
         this.assertAppNameFree(patch.appName, redisId);
       }
       if (changed.includes('externalPort') && patch.externalPort !== undefined) {
@@ -264,12 +334,18 @@ export class RedisRepository {
     throw conflict(`appName "${appName}" is already used by redis ${holder.redisId}`);
   }
 
-  private assertPortFree(port: number | null, ownId: string | null): void {
-    if (port === null) return;
+  /** The database that has `port` as its external port, if any (including one being removed). */
+  portHolder(port: number): { redisId: string; appName: string } | null {
     const holder = this.db
       .prepare('SELECT redisId, appName FROM redis WHERE externalPort = ?')
       .get(port) as { redisId: string; appName: string } | undefined;
+    return holder ?? null;
+  }
+
+  private assertPortFree(port: number | null, ownId: string | null): void {
+    if (port === null) return;
+    const holder = this.portHolder(port);
     if (!holder || holder.redisId === ownId) return;
-    throw conflict(`externalPort ${port} is already used by redis "${holder.appName}"`);
+    throw conflict(`Port ${port} is already used by redis "${holder.appName}"`);
   }
 }

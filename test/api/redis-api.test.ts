@@ -80,7 +80,9 @@ describe('redis.create and redis.one', () => {
     expect(found.name).toBe('production-redis');
     expect(found.environment.name).toBe('production');
     expect(found.environment.project.name).toBe('default');
-    expect(found.mounts).toEqual([]);
+    expect(found.mounts).toEqual([
+      expect.objectContaining({ type: 'volume', volumeName: 'my-cache-data', mountPath: '/data' }),
+    ]);
   });
 
   it('answers 404 "Redis not found" for an unknown id', async () => {

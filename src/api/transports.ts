@@ -1,0 +1,104 @@
+/**
+ * The two wire formats every procedure is served in:
+ * - REST, as Dokploy's OpenAPI clients and curl use it: `POST /api/redis.create` with the input
+ *   as the JSON body, `GET /api/redis.one?redisId=…`; the answer is the plain result.
+ * - tRPC, as Dokploy's own CLI uses it: `POST /api/trpc/redis.create` with `{"json": input}`,
+ *   `GET /api/trpc/redis.one?input=<JSON>`; the answer is `{"result":{"data":{"json": …}}}`.
+ */
+import type { Request, RequestHandler, Response } from 'express';
+import { DomainError, HTTP_STATUS } from '../domain/errors.js';
+import { type ErrorBody, friendlyIssues, toErrorBody, validationBody } from './errors.js';
+import type { Procedure, ProcedureContext } from './procedure.js';
+
+/** JSON-RPC error numbers tRPC uses for each code. */
+const TRPC_ERROR_NUMBERS: Record<string, number> = {
+  BAD_REQUEST: -32600,
+  UNAUTHORIZED: -32001,
+  NOT_FOUND: -32004,
+  CONFLICT: -32009,
+  UNSUPPORTED_MEDIA_TYPE: -32015,
+  INTERNAL_SERVER_ERROR: -32603,
+};
+
+type Wire = 'rest' | 'trpc';
+
+export function procedureHandler(
+  name: string,
+  proc: Procedure,
+  context: ProcedureContext,
+  wire: Wire,
+): RequestHandler {
+  return async (req, res) => {
+    let raw: unknown;
+    try {
+      raw = rawInput(req, proc, wire);
+    } catch (error) {
+      sendError(res, toErrorBody(error), name, wire);
+      return;
+    }
+    const parsed = proc.input.safeParse(raw, { error: friendlyIssues });
+    if (!parsed.success) {
+      const body = validationBody(parsed.error);
+      context.logger.info({ procedure: name, message: body.message }, 'request refused');
+      sendError(res, body, name, wire);
+      return;
+    }
+
+    try {
+      const result = (await proc.handler(parsed.data, context)) ?? null;
+      res.json(wire === 'trpc' ? { result: { data: { json: result } } } : result);
+    } catch (error) {
+      const body = toErrorBody(error);
+      if (HTTP_STATUS[body.code] >= 500) {
+        context.logger.error({ procedure: name, err: error }, 'request failed');
+      } else {
+        context.logger.info({ procedure: name, message: body.message }, 'request refused');
+      }
+      sendError(res, body, name, wire);
+    }
+  };
+}
+
+function rawInput(req: Request, proc: Procedure, wire: Wire): unknown {
+  const query = req.query as Record<string, unknown>;
+  if (proc.kind === 'mutation') return wire === 'trpc' ? unwrap(req.body) : req.body;
+
+  if (typeof query.input === 'string') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(query.input);
+    } catch (error) {
+      throw new DomainError('BAD_REQUEST', 'input: must be URL-encoded JSON', { cause: error });
+    }
+    return unwrap(parsed);
+  }
+  return Object.keys(query).length > 0 ? query : undefined;
+}
+
+/** tRPC clients with a transformer wrap the input as `{ json: … }`; plain ones do not. */
+function unwrap(value: unknown): unknown {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    const keys = Object.keys(value);
+    if (keys.includes('json') && keys.every((key) => key === 'json' || key === 'meta')) {
+      return (value as { json: unknown }).json;
+    }
+  }
+  return value;
+}
+
+export function sendError(res: Response, body: ErrorBody, path: string, wire: Wire): void {
+  const httpStatus = HTTP_STATUS[body.code];
+  if (wire === 'rest') {
+    res.status(httpStatus).json(body);
+    return;
+  }
+  res.status(httpStatus).json({
+    error: {
+      json: {
+        message: body.message,
+        code: TRPC_ERROR_NUMBERS[body.code] ?? -32603,
+        data: { code: body.code, httpStatus, path, ...(body.issues && { issues: body.issues }) },
+      },
+    },
+  });
+}
