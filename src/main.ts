@@ -29,7 +29,10 @@ export async function startController(config: Config, logger: Logger): Promise<R
   store.projects.seedDefaults();
   ensureAdminToken(store, config, logger);
 
-  const runtime = new DockerRuntime({ dockerHost: config.dockerHost });
+  const runtime = new DockerRuntime({
+    dockerHost: config.dockerHost,
+    ownerId: store.secret('owner-id').toString('hex').slice(0, 16),
+  });
   const reconciler = new Reconciler({
     store,
     runtime,
@@ -40,6 +43,7 @@ export async function startController(config: Config, logger: Logger): Promise<R
   });
   const controller = new Controller({
     store,
+    runtime,
     reconciler,
     logger,
     workers: config.reconcileWorkers,

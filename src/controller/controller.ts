@@ -3,12 +3,15 @@
  * keys from it and reconcile them, retrying failures with backoff.
  */
 import type { Logger } from '../logger.js';
+import type { Runtime } from '../runtime/types.js';
 import type { Store } from '../store/store.js';
 import { WorkQueue } from './queue.js';
 import type { Reconciler } from './reconciler.js';
 
 export interface ControllerOptions {
   store: Store;
+  /** The runtime's change feed; events wake the affected record at once. */
+  runtime?: Pick<Runtime, 'watch' | 'listManagedContainers'>;
   reconciler: Pick<Reconciler, 'reconcile'>;
   logger: Logger;
   workers: number;
@@ -23,6 +26,7 @@ export class Controller {
   private workers: Promise<void>[] = [];
   private resyncTimer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
+  private unwatch: (() => void) | null = null;
   private idleWaiters: (() => void)[] = [];
   private busy = 0;
 
@@ -35,6 +39,17 @@ export class Controller {
 
   start(): void {
     this.unsubscribe = this.options.store.onRedisChange((redisId) => this.queue.add(redisId));
+    const log = this.options.logger;
+    this.unwatch =
+      this.options.runtime?.watch({
+        onChange: (redisId, action) => {
+          log.debug({ redisId, action }, 'runtime event');
+          this.queue.add(redisId);
+        },
+        onResync: () => this.resync(),
+        onDisconnect: (error) =>
+          log.warn({ err: error }, 'runtime events stream lost; reconnecting'),
+      }) ?? null;
     this.resync();
     this.resyncTimer = setInterval(() => this.resync(), this.options.resyncIntervalMs);
     this.resyncTimer.unref();
@@ -44,14 +59,27 @@ export class Controller {
     this.options.logger.info({ workers: this.options.workers }, 'controller started');
   }
 
-  /** Enqueues every record, the safety net for any change the events missed. */
+  /**
+   * Enqueues every record, and every record id found on a managed container (so containers
+   * whose record is gone get collected): the safety net for any change the events missed.
+   */
   resync(): void {
-    for (const redisId of this.options.store.redis.listIds()) this.queue.add(redisId);
+    const known = new Set(this.options.store.redis.listIds());
+    for (const redisId of known) this.queue.add(redisId);
+    this.options.runtime?.listManagedContainers().then(
+      (containers) => {
+        for (const container of containers) {
+          if (container.redisId && !known.has(container.redisId)) this.queue.add(container.redisId);
+        }
+      },
+      (error: unknown) => this.options.logger.warn({ err: error }, 'listing containers failed'),
+    );
   }
 
   /** Stops taking work and waits for the reconciles in flight to finish their current step. */
   async stop(): Promise<void> {
     this.unsubscribe?.();
+    this.unwatch?.();
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.queue.shutDown();
     await Promise.all(this.workers);

@@ -5,8 +5,9 @@
 import { createHmac } from 'node:crypto';
 import { commandWords, type RedisRecord } from '../domain/redis.js';
 import { parseCpu, parseMemory } from '../domain/units.js';
+import { withDefaultTag } from '../runtime/image-ref.js';
 import { CONFIG_PATH, renderRedisConfig } from '../runtime/redis-config.js';
-import type { InstanceSpec } from '../runtime/types.js';
+import type { ActualConfig, InstanceSpec } from '../runtime/types.js';
 
 /** Share of the container's memory limit given to Redis data; the rest covers buffers and forks. */
 const MAXMEMORY_SHARE = 0.75;
@@ -113,4 +114,25 @@ export function buildInstanceSpec(record: RedisRecord, options: InstanceOptions)
     .digest('hex')
     .slice(0, 32);
   return { ...unhashed, specHash };
+}
+
+/**
+ * What differs between the container as it runs and the spec it was created from: a change
+ * made behind the controller's back (docker update, a container replaced by hand). Empty when
+ * they match. The image's own environment may add entries, so env is checked for inclusion.
+ */
+export function driftOf(spec: InstanceSpec, actual: ActualConfig): string[] {
+  const drift: string[] = [];
+  if (actual.image !== withDefaultTag(spec.image)) drift.push('image');
+  if (JSON.stringify(actual.cmd) !== JSON.stringify(spec.cmd)) drift.push('command');
+  if (!spec.env.every((entry) => actual.env.includes(entry))) drift.push('env');
+  const published = spec.externalPort === null ? null : `${spec.publishHost}:${spec.externalPort}`;
+  if (actual.published !== published) drift.push('ports');
+  if (actual.memoryBytes !== (spec.memoryLimitBytes ?? 0)) drift.push('memory');
+  if (actual.memoryReservationBytes !== (spec.memoryReservationBytes ?? 0)) {
+    drift.push('memoryReservation');
+  }
+  if (actual.nanoCpus !== (spec.nanoCpus ?? 0)) drift.push('cpus');
+  if (spec.cpuShares !== null && actual.cpuShares !== spec.cpuShares) drift.push('cpuShares');
+  return drift;
 }

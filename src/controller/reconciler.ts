@@ -15,6 +15,7 @@ import type { Store } from '../store/store.js';
 import { type ConditionUpdate, isTrue, setConditions } from './conditions.js';
 import {
   buildInstanceSpec,
+  driftOf,
   OPERATOR_USER,
   operatorPassword,
   passwordFingerprint,
@@ -62,7 +63,10 @@ export class Reconciler {
 
   async reconcile(redisId: string): Promise<ReconcileResult> {
     const record = this.options.store.redis.findIncludingDeleted(redisId);
-    if (!record) return {};
+    if (!record) {
+      await this.removeOrphans(redisId);
+      return {};
+    }
     const log = this.options.logger.child({
       redisId,
       appName: record.appName,
@@ -79,6 +83,8 @@ export class Reconciler {
       if (container === 'held') return { requeueAfterMs: NAME_HELD_RETRY_MS };
 
       const volumeExists = await this.options.runtime.volumeExists(spec.volumeName);
+      const drift = container?.actual ? driftOf(spec, container.actual) : [];
+      if (drift.length > 0) log.info({ drift }, 'container changed outside the controller');
       const decided = plan(
         {
           deleting: record.deletionRequestedAt !== null,
@@ -92,7 +98,8 @@ export class Reconciler {
             record.status.appliedPasswordFingerprint !== this.fingerprint(record),
         },
         {
-          container,
+          // A drifted container no longer matches its label; plan sees it as a spec change.
+          container: container && drift.length > 0 ? { ...container, specHash: null } : container,
           volumeExists,
           knownReady:
             container !== null &&
@@ -108,6 +115,22 @@ export class Reconciler {
     } catch (error) {
       this.reportFailure(record, error);
       throw error;
+    }
+  }
+
+  /**
+   * Removes containers labelled with a record that no longer exists. Their volume is kept: only
+   * a user's remove deletes data, and that removes the volume before the record.
+   */
+  private async removeOrphans(redisId: string): Promise<void> {
+    const containers = await this.options.runtime.listManagedContainers();
+    for (const container of containers) {
+      if (container.redisId !== redisId) continue;
+      this.options.logger.info(
+        { redisId, containerId: container.id, name: container.name },
+        'removing a managed container whose record is gone',
+      );
+      await this.options.runtime.removeContainer(container.id);
     }
   }
 

@@ -6,6 +6,8 @@
 /** Labels put on every object the controller creates, so it can find and own them. */
 export const LABELS = {
   managedBy: 'dev.redis-controller.managed-by',
+  /** The controller instance (its store) that owns the object; two stores never share one. */
+  owner: 'dev.redis-controller.owner',
   redisId: 'dev.redis-controller.redis-id',
   appName: 'dev.redis-controller.app-name',
   specHash: 'dev.redis-controller.spec-hash',
@@ -62,6 +64,21 @@ export interface ObservedContainer {
   specHash: string | null;
   startedAt: string | null;
   finishedAt: string | null;
+  /** What the container actually runs with; absent from list results, which lack it. */
+  actual?: ActualConfig;
+}
+
+/** The parts of a container's configuration the controller sets, as the engine reports them. */
+export interface ActualConfig {
+  image: string;
+  cmd: string[];
+  env: string[];
+  /** `host:port` the Redis port is published on, or null. */
+  published: string | null;
+  memoryBytes: number;
+  memoryReservationBytes: number;
+  nanoCpus: number;
+  cpuShares: number;
 }
 
 export interface PingResult {
@@ -82,7 +99,18 @@ export class RuntimeError extends Error {
   }
 }
 
+/** Callbacks of a runtime's change feed. */
+export interface RuntimeWatcher {
+  /** A managed container of this record changed (`action` as the engine names it). */
+  onChange(redisId: string, action: string): void;
+  /** The feed (re)connected: anything may have changed while it was down. */
+  onResync(): void;
+  onDisconnect(error: unknown): void;
+}
+
 export interface Runtime {
+  /** Follows changes to managed containers until the returned function is called. */
+  watch(watcher: RuntimeWatcher): () => void;
   /** The managed container named `appName`, or null when there is none (404). */
   findContainer(appName: string): Promise<ObservedContainer | null>;
   /** All containers carrying the managed-by label, running or not. */

@@ -5,8 +5,10 @@
  */
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
+import { withDefaultTag } from '../image-ref.js';
 import { CONFIG_PATH } from '../redis-config.js';
 import {
+  type ActualConfig,
   type ContainerState,
   type InstanceSpec,
   LABELS,
@@ -16,9 +18,11 @@ import {
   REDIS_PORT,
   type Runtime,
   RuntimeError,
+  type RuntimeWatcher,
 } from '../types.js';
 import { dockerFromHost } from './client.js';
 import { engineReason, statusOf } from './errors.js';
+import { watchContainerEvents } from './events.js';
 import { collect, demux } from './streams.js';
 import { tarArchive } from './tar.js';
 
@@ -28,17 +32,10 @@ const PING_TIMEOUT_MS = 5_000;
 /** Docker's zero time, which it reports for "never". */
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
-const MANAGED_FILTER = `${LABELS.managedBy}=${MANAGED_BY_VALUE}`;
-
 export interface DockerRuntimeOptions {
   dockerHost: string;
-}
-
-/** `redis` means `redis:latest`, as the docker CLI reads it; the API would pull every tag. */
-export function withDefaultTag(image: string): string {
-  const lastSlash = image.lastIndexOf('/');
-  const name = image.slice(lastSlash + 1);
-  return name.includes(':') || name.includes('@') ? image : `${image}:latest`;
+  /** Identity of this controller's store; only containers labelled with it are ours. */
+  ownerId: string;
 }
 
 function rethrow(error: unknown, what: string): never {
@@ -52,9 +49,15 @@ function portTaken(reason: string): boolean {
 
 export class DockerRuntime implements Runtime {
   readonly docker: Docker;
+  private readonly ownerId: string;
 
   constructor(options: DockerRuntimeOptions) {
     this.docker = dockerFromHost(options.dockerHost);
+    this.ownerId = options.ownerId;
+  }
+
+  watch(watcher: RuntimeWatcher): () => void {
+    return watchContainerEvents(this.docker, this.ownerId, watcher);
   }
 
   async findContainer(appName: string): Promise<ObservedContainer | null> {
@@ -75,6 +78,13 @@ export class DockerRuntime implements Runtime {
         { terminal: true },
       );
     }
+    if (labels[LABELS.owner] !== this.ownerId) {
+      throw new RuntimeError(
+        `a container named "${appName}" belongs to another redis-controller on this engine; ` +
+          'choose another appName',
+        { terminal: true },
+      );
+    }
     return {
       id: info.Id,
       name: appName,
@@ -86,13 +96,17 @@ export class DockerRuntime implements Runtime {
       specHash: labels[LABELS.specHash] ?? null,
       startedAt: info.State.StartedAt === ZERO_TIME ? null : info.State.StartedAt,
       finishedAt: info.State.FinishedAt === ZERO_TIME ? null : info.State.FinishedAt,
+      actual: actualConfig(info),
     };
   }
 
   async listManagedContainers(): Promise<ObservedContainer[]> {
     let list: Docker.ContainerInfo[];
     try {
-      list = await this.docker.listContainers({ all: true, filters: { label: [MANAGED_FILTER] } });
+      list = await this.docker.listContainers({
+        all: true,
+        filters: { label: [`${LABELS.owner}=${this.ownerId}`] },
+      });
     } catch (error) {
       rethrow(error, 'listing containers failed');
     }
@@ -112,7 +126,16 @@ export class DockerRuntime implements Runtime {
 
   async volumeExists(volumeName: string): Promise<boolean> {
     try {
-      await this.docker.getVolume(volumeName).inspect();
+      const volume = await this.docker.getVolume(volumeName).inspect();
+      // A volume made by hand is adopted; one owned by another controller is never shared.
+      const labels = volume.Labels ?? {};
+      if (labels[LABELS.managedBy] === MANAGED_BY_VALUE && labels[LABELS.owner] !== this.ownerId) {
+        throw new RuntimeError(
+          `volume "${volumeName}" belongs to another redis-controller on this engine; ` +
+            'choose another appName',
+          { terminal: true },
+        );
+      }
       return true;
     } catch (error) {
       if (statusOf(error) === 404) return false;
@@ -167,6 +190,7 @@ export class DockerRuntime implements Runtime {
         Name: volumeName,
         Labels: {
           [LABELS.managedBy]: MANAGED_BY_VALUE,
+          [LABELS.owner]: this.ownerId,
           [LABELS.redisId]: redisId,
           [LABELS.appName]: appName,
         },
@@ -194,7 +218,7 @@ export class DockerRuntime implements Runtime {
   async createContainer(spec: InstanceSpec): Promise<string> {
     let container: Docker.Container;
     try {
-      container = await this.docker.createContainer(containerBody(spec));
+      container = await this.docker.createContainer(containerBody(spec, this.ownerId));
     } catch (error) {
       if (statusOf(error) === 409) {
         throw new RuntimeError(`a container named "${spec.appName}" already exists`, {
@@ -358,7 +382,24 @@ export class DockerRuntime implements Runtime {
   }
 }
 
-function containerBody(spec: InstanceSpec): Docker.ContainerCreateOptions {
+function actualConfig(info: Docker.ContainerInspectInfo): ActualConfig {
+  const host = info.HostConfig;
+  const binding = host.PortBindings?.[`${REDIS_PORT}/tcp`]?.[0] as
+    | { HostIp?: string; HostPort?: string }
+    | undefined;
+  return {
+    image: info.Config.Image,
+    cmd: info.Config.Cmd ?? [],
+    env: info.Config.Env ?? [],
+    published: binding?.HostPort ? `${binding.HostIp ?? ''}:${binding.HostPort}` : null,
+    memoryBytes: host.Memory ?? 0,
+    memoryReservationBytes: host.MemoryReservation ?? 0,
+    nanoCpus: host.NanoCpus ?? 0,
+    cpuShares: host.CpuShares ?? 0,
+  };
+}
+
+function containerBody(spec: InstanceSpec, ownerId: string): Docker.ContainerCreateOptions {
   const portKey = `${REDIS_PORT}/tcp`;
   return {
     name: spec.appName,
@@ -367,6 +408,7 @@ function containerBody(spec: InstanceSpec): Docker.ContainerCreateOptions {
     Env: spec.env,
     Labels: {
       [LABELS.managedBy]: MANAGED_BY_VALUE,
+      [LABELS.owner]: ownerId,
       [LABELS.redisId]: spec.redisId,
       [LABELS.appName]: spec.appName,
       [LABELS.specHash]: spec.specHash,
