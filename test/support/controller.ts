@@ -9,6 +9,8 @@ import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { type Running, startController } from '../../src/main.js';
+import { dockerFromHost } from '../../src/runtime/docker/client.js';
+import { LABELS } from '../../src/runtime/types.js';
 import { type ApiClient, apiClient } from './api.js';
 import { testEngine } from './engine.js';
 
@@ -43,6 +45,7 @@ export async function startTestController(
   });
   const logger = createLogger(config.logLevel, pino.destination({ dest: logFile, sync: true }));
   const running = await startController(config, logger);
+  const ownerId = running.store.secret('owner-id').toString('hex').slice(0, 16);
   const environmentId =
     running.store.projects.listProjects()[0]?.environments[0]?.environmentId ?? '';
 
@@ -52,8 +55,25 @@ export async function startTestController(
     dataDir,
     logFile,
     environmentId,
-    stop: () => running.stop(),
+    stop: async () => {
+      await running.stop();
+      await removeOwnedObjects(dockerHost, ownerId);
+    },
   };
+}
+
+/**
+ * Removes every container and volume this test controller created: each test controller has
+ * its own owner id, so nothing of another test file sharing the engine is touched.
+ */
+async function removeOwnedObjects(dockerHost: string, ownerId: string): Promise<void> {
+  const docker = dockerFromHost(dockerHost);
+  const filters = { label: [`${LABELS.owner}=${ownerId}`] };
+  for (const container of await docker.listContainers({ all: true, filters })) {
+    await docker.getContainer(container.Id).remove({ force: true, v: true });
+  }
+  const { Volumes } = await docker.listVolumes({ filters });
+  for (const volume of Volumes ?? []) await docker.getVolume(volume.Name).remove();
 }
 
 export interface RedisRow {
