@@ -14,6 +14,7 @@ const envSchema = z.object({
   DOCKER_HOST: z.string().min(1).optional(),
   PUBLISH_HOST: z.string().min(1).default('0.0.0.0'),
   API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  SECRET_KEY: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RESYNC_INTERVAL_MS: z.coerce.number().int().min(1000).default(30_000),
   READY_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60_000),
@@ -31,6 +32,8 @@ export interface Config {
   publishHost: string;
   /** An admin token given by the operator; when absent one is generated into the data dir. */
   apiToken: string | null;
+  /** Key that encrypts secrets at rest; when absent, `<dataDir>/secret.key` is used. */
+  secretKey: string | null;
   logLevel: string;
   /** How often every record is reconciled even without a change, as a safety net. */
   resyncIntervalMs: number;
@@ -58,6 +61,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dockerHost: values.DOCKER_HOST ?? DEFAULT_DOCKER_HOST,
     publishHost: values.PUBLISH_HOST,
     apiToken: values.API_TOKEN ?? null,
+    secretKey: values.SECRET_KEY ?? null,
     logLevel: values.LOG_LEVEL,
     resyncIntervalMs: values.RESYNC_INTERVAL_MS,
     readyTimeoutMs: values.READY_TIMEOUT_MS,

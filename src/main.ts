@@ -25,13 +25,13 @@ export interface Running {
 }
 
 export async function startController(config: Config, logger: Logger): Promise<Running> {
-  const store = new Store({ dataDir: config.dataDir });
+  const store = new Store({ dataDir: config.dataDir, secretKey: config.secretKey });
   store.projects.seedDefaults();
   ensureAdminToken(store, config, logger);
 
   const runtime = new DockerRuntime({
     dockerHost: config.dockerHost,
-    ownerId: store.secret('owner-id').toString('hex').slice(0, 16),
+    ownerId: store.ownerId(),
   });
   const reconciler = new Reconciler({
     store,

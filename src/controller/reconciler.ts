@@ -3,7 +3,13 @@
  * It never trusts whatever woke it; the same call repairs drift, finishes requests and retries.
  */
 import { randomUUID } from 'node:crypto';
-import type { ApplicationStatus, Endpoint, RedisRecord, RedisStatus } from '../domain/redis.js';
+import {
+  type ApplicationStatus,
+  type Endpoint,
+  type RedisRecord,
+  type RedisStatus,
+  redisUrl,
+} from '../domain/redis.js';
 import type { Logger } from '../logger.js';
 import {
   type InstanceSpec,
@@ -58,7 +64,7 @@ export class Reconciler {
   constructor(private readonly options: ReconcilerOptions) {
     this.now = options.now ?? (() => new Date());
     this.sleep = options.sleep ?? defaultSleep;
-    this.hashKey = options.store.secret('spec-hash-key');
+    this.hashKey = options.store.secrets.derive('spec-hash');
   }
 
   async reconcile(redisId: string): Promise<ReconcileResult> {
@@ -355,13 +361,7 @@ export class Reconciler {
     if (record.externalPort === null) return null;
     const wildcard = ['0.0.0.0', '::', ''].includes(this.options.publishHost);
     const host = wildcard ? '127.0.0.1' : this.options.publishHost;
-    const hostPart = host.includes(':') ? `[${host}]` : host;
-    const password = encodeURIComponent(record.databasePassword);
-    return {
-      host,
-      port: record.externalPort,
-      url: `redis://default:${password}@${hostPart}:${record.externalPort}`,
-    };
+    return { host, port: record.externalPort, url: redisUrl(host, record.externalPort, '') };
   }
 }
 

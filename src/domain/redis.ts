@@ -203,7 +203,14 @@ export interface Condition {
 export interface Endpoint {
   host: string;
   port: number;
+  /** Holds the password; filled in when the record is read, never stored. */
   url: string;
+}
+
+/** A connection URL for the default user, the password percent-encoded. */
+export function redisUrl(host: string, port: number, password: string): string {
+  const hostPart = host.includes(':') ? `[${host}]` : host;
+  return `redis://default:${encodeURIComponent(password)}@${hostPart}:${port}`;
 }
 
 /** What the controller observed and did; written only by the reconciler. */

@@ -12,9 +12,11 @@ import {
   type RedisRecord,
   type RedisSpec,
   type RedisStatus,
+  redisUrl,
 } from '../domain/redis.js';
 import type { Db } from './database.js';
 import { newId } from './ids.js';
+import type { SecretBox } from './secret-box.js';
 
 /** Fields whose change never touches the running container. */
 const METADATA_FIELDS = new Set<keyof RedisSpec>(['name', 'description', 'environmentId']);
@@ -46,11 +48,22 @@ interface RedisRow extends Omit<RedisRecord, 'args' | 'status'> {
   status: string;
 }
 
-function fromRow(row: RedisRow): RedisRecord {
+/** Spec fields stored encrypted. */
+const SEALED_COLUMNS = new Set<keyof RedisSpec>(['databasePassword', 'env']);
+
+function fromRow(row: RedisRow, secrets: SecretBox): RedisRecord {
+  const databasePassword = secrets.open(row.databasePassword);
+  const status = { ...initialStatus(), ...(JSON.parse(row.status) as Partial<RedisStatus>) };
+  if (status.endpoint) {
+    const { host, port } = status.endpoint;
+    status.endpoint = { host, port, url: redisUrl(host, port, databasePassword) };
+  }
   return {
     ...row,
+    status,
+    databasePassword,
+    env: row.env === null ? null : secrets.open(row.env),
     args: row.args === null ? null : (JSON.parse(row.args) as string[]),
-    status: { ...initialStatus(), ...(JSON.parse(row.status) as Partial<RedisStatus>) },
   };
 }
 
@@ -72,12 +85,15 @@ const SPEC_COLUMNS: readonly (keyof RedisSpec)[] = [
   'serverId',
 ];
 
-function specParams(spec: Partial<RedisSpec>): Record<string, unknown> {
+function specParams(spec: Partial<RedisSpec>, secrets: SecretBox): Record<string, unknown> {
   const params: Record<string, unknown> = {};
   for (const column of SPEC_COLUMNS) {
     if (!(column in spec)) continue;
     const value = spec[column];
-    params[column] = column === 'args' && value !== null ? JSON.stringify(value) : value;
+    if (column === 'args' && value !== null) params[column] = JSON.stringify(value);
+    else if (SEALED_COLUMNS.has(column) && typeof value === 'string') {
+      params[column] = secrets.seal(value);
+    } else params[column] = value;
   }
   return params;
 }
@@ -86,6 +102,7 @@ export class RedisRepository {
   constructor(
     private readonly db: Db,
     private readonly now: () => Date,
+    private readonly secrets: SecretBox,
     private readonly onChange: (redisId: string) => void,
   ) {}
 
@@ -105,7 +122,7 @@ export class RedisRepository {
              @updatedAt, @source, @status)`,
         )
         .run({
-          ...specParams(spec),
+          ...specParams(spec, this.secrets),
           redisId,
           createdAt: timestamp,
           updatedAt: timestamp,
@@ -128,14 +145,14 @@ export class RedisRepository {
 
   findIncludingDeleted(redisId: string): RedisRecord | null {
     const row = this.db.prepare('SELECT * FROM redis WHERE redisId = ?').get(redisId);
-    return row ? fromRow(row as RedisRow) : null;
+    return row ? fromRow(row as RedisRow, this.secrets) : null;
   }
 
   list(): RedisRecord[] {
     const rows = this.db
       .prepare('SELECT * FROM redis WHERE deletionRequestedAt IS NULL ORDER BY createdAt')
       .all() as RedisRow[];
-    return rows.map(fromRow);
+    return rows.map((row) => fromRow(row, this.secrets));
   }
 
   /** Dokploy's search: substring filters, newest first, with the total before paging. */
@@ -212,7 +229,10 @@ export class RedisRepository {
       }
 
       const runtimeChange = changed.some((column) => !METADATA_FIELDS.has(column));
-      const params = specParams(Object.fromEntries(changed.map((c) => [c, patch[c]])));
+      const params = specParams(
+        Object.fromEntries(changed.map((c) => [c, patch[c]])),
+        this.secrets,
+      );
       const assignments = Object.keys(params).map((column) => `${column} = @${column}`);
       this.db
         .prepare(
@@ -306,7 +326,11 @@ export class RedisRepository {
       )
       .run({
         redisId,
-        status: JSON.stringify(status),
+        // The endpoint's URL holds the password; it is rebuilt on read.
+        status: JSON.stringify({
+          ...status,
+          endpoint: status.endpoint && { host: status.endpoint.host, port: status.endpoint.port },
+        }),
         applicationStatus: applicationStatus ?? null,
       });
   }

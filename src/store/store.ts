@@ -7,11 +7,14 @@ import { EventEmitter } from 'node:events';
 import { type Db, openDatabase } from './database.js';
 import { ProjectRepository } from './projects.js';
 import { RedisRepository } from './redis.js';
+import { loadSecretKey, SecretBox } from './secret-box.js';
 import { TokenRepository } from './tokens.js';
 
 export interface StoreOptions {
   /** Directory of the database file, or ':memory:'. */
   dataDir: string;
+  /** The encryption key as configured (SECRET_KEY); else the key file in dataDir is used. */
+  secretKey?: string | null;
   now?: () => Date;
 }
 
@@ -20,13 +23,15 @@ export class Store {
   readonly projects: ProjectRepository;
   readonly redis: RedisRepository;
   readonly tokens: TokenRepository;
+  readonly secrets: SecretBox;
   private readonly changes = new EventEmitter();
 
   constructor(options: StoreOptions) {
     const now = options.now ?? (() => new Date());
+    this.secrets = new SecretBox(loadSecretKey(options.dataDir, options.secretKey ?? null));
     this.db = openDatabase(options.dataDir);
     this.projects = new ProjectRepository(this.db, now);
-    this.redis = new RedisRepository(this.db, now, (redisId) =>
+    this.redis = new RedisRepository(this.db, now, this.secrets, (redisId) =>
       this.changes.emit('redis', redisId),
     );
     this.tokens = new TokenRepository(this.db, now);
@@ -39,18 +44,22 @@ export class Store {
   }
 
   /**
-   * A random value kept in the store, created on first use. Used as a key where the
-   * controller must derive values that should not be guessable from outside, such as spec
-   * hashes that cover the password.
+   * A random value kept in the database, created on first use: identities, not secrets. Keys
+   * for secrets come from `secrets.derive`, which the database alone does not reveal.
    */
-  secret(name: string): Buffer {
+  randomValue(name: string): Buffer {
     const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(name);
     if (typeof row === 'string') return Buffer.from(row, 'base64');
     const value = randomBytes(32);
     this.db
       .prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)')
       .run(name, value.toString('base64'));
-    return this.secret(name);
+    return this.randomValue(name);
+  }
+
+  /** This store's identity, labelled on every runtime object it owns. */
+  ownerId(): string {
+    return this.randomValue('owner-id').toString('hex').slice(0, 16);
   }
 
   close(): void {

@@ -45,7 +45,7 @@ export async function startTestController(
   });
   const logger = createLogger(config.logLevel, pino.destination({ dest: logFile, sync: true }));
   const running = await startController(config, logger);
-  const ownerId = running.store.secret('owner-id').toString('hex').slice(0, 16);
+  const ownerId = running.store.ownerId();
   const environmentId =
     running.store.projects.listProjects()[0]?.environments[0]?.environmentId ?? '';
 
