@@ -23,3 +23,16 @@ export function engineReason(error: unknown): string {
   const message = candidate?.message ?? String(error);
   return message.replace(/^\(HTTP code \d+\)\s*[^-]*-\s*/, '').trim();
 }
+
+/** Whether a start failed because the host port to publish on is held by someone else. */
+export function portTaken(reason: string): boolean {
+  return /port is already allocated|address already in use/i.test(reason);
+}
+
+/**
+ * The first `ip:port` in an engine message: "Bind for 127.0.0.1:6380 failed: …" or
+ * "listen tcp6 [::]:6380: bind: …".
+ */
+export function hostAddressIn(reason: string): string | null {
+  return /(\[[0-9a-f:.]+\]|\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}\b/i.exec(reason)?.[0] ?? null;
+}

@@ -6,25 +6,22 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { withDefaultTag } from '../image-ref.js';
-import { CONFIG_PATH } from '../redis-config.js';
 import {
-  type ActualConfig,
   type ContainerState,
   type InstanceSpec,
   LABELS,
   MANAGED_BY_VALUE,
   type ObservedContainer,
   type PingResult,
-  REDIS_PORT,
   type Runtime,
   RuntimeError,
   type RuntimeWatcher,
 } from '../types.js';
 import { dockerFromHost } from './client.js';
-import { engineReason, statusOf } from './errors.js';
+import { actualConfig, configArchive, containerBody } from './container-body.js';
+import { engineReason, hostAddressIn, portTaken, statusOf } from './errors.js';
 import { watchContainerEvents } from './events.js';
 import { collect, demux } from './streams.js';
-import { tarArchive } from './tar.js';
 
 /** How long an authenticated PING inside the container may take. */
 const PING_TIMEOUT_MS = 5_000;
@@ -41,10 +38,6 @@ export interface DockerRuntimeOptions {
 function rethrow(error: unknown, what: string): never {
   if (error instanceof RuntimeError) throw error;
   throw new RuntimeError(`${what}: ${engineReason(error)}`, { cause: error });
-}
-
-function portTaken(reason: string): boolean {
-  return /port is already allocated|address already in use/i.test(reason);
 }
 
 export class DockerRuntime implements Runtime {
@@ -255,10 +248,13 @@ export class DockerRuntime implements Runtime {
       if (statusOf(error) === 304) return;
       const reason = engineReason(error);
       if (portTaken(reason)) {
-        throw new RuntimeError(`the external port is already taken on the host: ${reason}`, {
-          terminal: true,
-          cause: error,
-        });
+        const address = hostAddressIn(reason);
+        const what = address === null ? 'the external port' : `host port ${address}`;
+        throw new RuntimeError(
+          `${what} is already taken by another container or program; ` +
+            `free it or choose another externalPort (${reason})`,
+          { terminal: true, cause: error },
+        );
       }
       rethrow(error, 'starting the container failed');
     }
@@ -380,66 +376,4 @@ export class DockerRuntime implements Runtime {
       rethrow(error, 'reading the container log failed');
     }
   }
-}
-
-function actualConfig(info: Docker.ContainerInspectInfo): ActualConfig {
-  const host = info.HostConfig;
-  const binding = host.PortBindings?.[`${REDIS_PORT}/tcp`]?.[0] as
-    | { HostIp?: string; HostPort?: string }
-    | undefined;
-  return {
-    image: info.Config.Image,
-    cmd: info.Config.Cmd ?? [],
-    env: info.Config.Env ?? [],
-    published: binding?.HostPort ? `${binding.HostIp ?? ''}:${binding.HostPort}` : null,
-    memoryBytes: host.Memory ?? 0,
-    memoryReservationBytes: host.MemoryReservation ?? 0,
-    nanoCpus: host.NanoCpus ?? 0,
-    cpuShares: host.CpuShares ?? 0,
-  };
-}
-
-function containerBody(spec: InstanceSpec, ownerId: string): Docker.ContainerCreateOptions {
-  const portKey = `${REDIS_PORT}/tcp`;
-  return {
-    name: spec.appName,
-    Image: withDefaultTag(spec.image),
-    Cmd: spec.cmd,
-    Env: spec.env,
-    Labels: {
-      [LABELS.managedBy]: MANAGED_BY_VALUE,
-      [LABELS.owner]: ownerId,
-      [LABELS.redisId]: spec.redisId,
-      [LABELS.appName]: spec.appName,
-      [LABELS.specHash]: spec.specHash,
-      [LABELS.generation]: String(spec.generation),
-    },
-    ExposedPorts: { [portKey]: {} },
-    StopTimeout: spec.stopTimeoutSeconds,
-    HostConfig: {
-      Mounts: [{ Type: 'volume', Source: spec.volumeName, Target: '/data' }],
-      PortBindings:
-        spec.externalPort === null
-          ? {}
-          : { [portKey]: [{ HostIp: spec.publishHost, HostPort: String(spec.externalPort) }] },
-      RestartPolicy: { Name: 'unless-stopped' },
-      LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
-      ...(spec.memoryLimitBytes !== null && { Memory: spec.memoryLimitBytes }),
-      ...(spec.memoryReservationBytes !== null && {
-        MemoryReservation: spec.memoryReservationBytes,
-      }),
-      ...(spec.nanoCpus !== null && { NanoCpus: spec.nanoCpus }),
-      ...(spec.cpuShares !== null && { CpuShares: spec.cpuShares }),
-    },
-  };
-}
-
-/** The config file as an archive rooted at /etc. */
-function configArchive(configText: string): Buffer {
-  const relative = CONFIG_PATH.replace(/^\/etc\//, '');
-  const directory = relative.slice(0, relative.lastIndexOf('/'));
-  return tarArchive([
-    { name: directory, mode: 0o755 },
-    { name: relative, content: Buffer.from(configText, 'utf8'), mode: 0o644 },
-  ]);
 }

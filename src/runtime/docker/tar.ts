@@ -39,6 +39,7 @@ function header(entry: TarEntry, size: number): Buffer {
   return block;
 }
 
+/** Each entry's header, its content padded to whole blocks, then two zero blocks. */
 export function tarArchive(entries: readonly TarEntry[]): Buffer {
   const parts: Buffer[] = [];
   for (const entry of entries) {
