@@ -28,6 +28,8 @@ export class Controller {
   private unsubscribe: (() => void) | null = null;
   private unwatch: (() => void) | null = null;
   private idleWaiters: (() => void)[] = [];
+  /** Aborted on stop, so a reconcile waiting for readiness ends its wait. */
+  private readonly stopping = new AbortController();
   private busy = 0;
 
   constructor(private readonly options: ControllerOptions) {
@@ -82,6 +84,7 @@ export class Controller {
     this.unwatch?.();
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.queue.shutDown();
+    this.stopping.abort();
     await Promise.all(this.workers);
     this.workers = [];
   }
@@ -102,7 +105,7 @@ export class Controller {
       if (redisId === null) return;
       this.busy++;
       try {
-        const result = await this.options.reconciler.reconcile(redisId);
+        const result = await this.options.reconciler.reconcile(redisId, this.stopping.signal);
         this.queue.forget(redisId);
         if (result.requeueAfterMs !== undefined) {
           this.queue.addAfter(redisId, result.requeueAfterMs);

@@ -12,6 +12,7 @@ import {
 } from '../domain/redis.js';
 import type { Logger } from '../logger.js';
 import {
+  ForeignVolumeError,
   type InstanceSpec,
   type ObservedContainer,
   type Runtime,
@@ -53,6 +54,9 @@ const EXIT_LOG_LINES = 10;
 /** Wait before looking again when the container name is still held by a record being removed. */
 const NAME_HELD_RETRY_MS = 1000;
 
+/** Thrown inside a reconcile whose work the user's newer wishes, or a shutdown, made moot. */
+class Superseded extends Error {}
+
 const defaultSleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -67,7 +71,7 @@ export class Reconciler {
     this.hashKey = options.store.secrets.derive('spec-hash');
   }
 
-  async reconcile(redisId: string): Promise<ReconcileResult> {
+  async reconcile(redisId: string, signal?: AbortSignal): Promise<ReconcileResult> {
     const record = this.options.store.redis.findIncludingDeleted(redisId);
     if (!record) {
       await this.removeOrphans(redisId);
@@ -88,7 +92,7 @@ export class Reconciler {
       const container = await this.ownContainer(record);
       if (container === 'held') return { requeueAfterMs: NAME_HELD_RETRY_MS };
 
-      const volumeExists = await this.options.runtime.volumeExists(spec.volumeName);
+      const volumeExists = await this.volumeExists(record, spec.volumeName);
       const drift = container?.actual ? driftOf(spec, container.actual) : [];
       if (drift.length > 0) log.info({ drift }, 'container changed outside the controller');
       const decided = plan(
@@ -116,9 +120,10 @@ export class Reconciler {
       );
       if (decided.steps.length > 0) log.debug({ steps: decided.steps }, 'reconcile plan');
 
-      await this.execute(record, spec, decided, container?.id ?? null, log);
+      await this.execute(record, spec, decided, container?.id ?? null, log, signal);
       return {};
     } catch (error) {
+      if (error instanceof Superseded) return { requeueAfterMs: 0 };
       this.reportFailure(record, error);
       throw error;
     }
@@ -163,6 +168,7 @@ export class Reconciler {
     decided: Plan,
     observedId: string | null,
     log: Logger,
+    signal: AbortSignal | undefined,
   ): Promise<void> {
     const runtime = this.options.runtime;
     const changing = changesRuntime(decided.steps);
@@ -170,8 +176,11 @@ export class Reconciler {
 
     let containerId = observedId;
     for (const step of decided.steps) {
+      // The requests are carried out once the runtime has been changed; waiting for readiness
+      // is not part of them, so a slow or failed start is never answered by doing them again.
+      if (step.kind === 'waitReady') this.markRequestsApplied(record);
       log.debug({ step }, 'reconcile step');
-      containerId = await this.runStep(step, record, spec, containerId);
+      containerId = await this.runStep(step, record, spec, containerId, signal);
       if (step.kind === 'purgeRecord') return;
     }
 
@@ -186,6 +195,7 @@ export class Reconciler {
     record: RedisRecord,
     spec: InstanceSpec,
     containerId: string | null,
+    signal: AbortSignal | undefined,
   ): Promise<string | null> {
     const runtime = this.options.runtime;
     const stopTimeout = this.options.stopTimeoutSeconds;
@@ -231,7 +241,7 @@ export class Reconciler {
         if (containerId) await runtime.writeConfig(containerId, spec.configText);
         return containerId;
       case 'waitReady':
-        if (containerId) await this.waitReady(record, containerId);
+        if (containerId) await this.waitReady(record, containerId, signal);
         return containerId;
       case 'purgeRecord':
         this.options.store.redis.purge(record.redisId);
@@ -239,12 +249,32 @@ export class Reconciler {
     }
   }
 
-  /** Waits for an authenticated PING; fails early, with the exit code and logs, if Redis exits. */
-  private async waitReady(record: RedisRecord, containerId: string): Promise<void> {
+  private markRequestsApplied(record: RedisRecord): void {
+    const current = this.options.store.redis.findIncludingDeleted(record.redisId);
+    if (!current) return;
+    this.options.store.redis.writeStatus(record.redisId, {
+      ...current.status,
+      appliedDeployRequests: record.deployRequests,
+      appliedRestartRequests: record.restartRequests,
+      appliedRebuildRequests: record.rebuildRequests,
+    });
+  }
+
+  /**
+   * Waits for an authenticated PING; fails early, with the exit code and logs, if Redis exits.
+   * Gives up at once, without error, when the user asked for something else meanwhile (a stop,
+   * a removal, a new spec) or the controller is shutting down: the next reconcile takes over.
+   */
+  private async waitReady(
+    record: RedisRecord,
+    containerId: string,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     const runtime = this.options.runtime;
     const deadline = Date.now() + this.options.readyTimeoutMs;
     let lastOutput = '';
     for (;;) {
+      if (signal?.aborted || this.superseded(record)) throw new Superseded();
       const container = await runtime.findContainer(record.appName);
       if (!container || container.id !== containerId) {
         throw new RuntimeError('the container disappeared while starting');
@@ -351,6 +381,27 @@ export class Reconciler {
       ),
     };
     this.options.store.redis.writeStatus(record.redisId, status, 'error');
+  }
+
+  /** A volume that is not the record's own is an error, except when removing: then it is left. */
+  private async volumeExists(record: RedisRecord, volumeName: string): Promise<boolean> {
+    try {
+      return await this.options.runtime.volumeExists(volumeName, record.redisId);
+    } catch (error) {
+      if (error instanceof ForeignVolumeError && record.deletionRequestedAt !== null) return false;
+      throw error;
+    }
+  }
+
+  /** True when the stored record no longer asks for what this reconcile is doing. */
+  private superseded(record: RedisRecord): boolean {
+    const current = this.options.store.redis.findIncludingDeleted(record.redisId);
+    return (
+      !current ||
+      current.deletionRequestedAt !== null ||
+      current.desiredState !== record.desiredState ||
+      current.generation !== record.generation
+    );
   }
 
   private fingerprint(record: RedisRecord): string {

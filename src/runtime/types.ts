@@ -108,6 +108,14 @@ export interface RuntimeWatcher {
   onDisconnect(error: unknown): void;
 }
 
+/** A volume with the record's name that the controller did not create for that record. */
+export class ForeignVolumeError extends RuntimeError {
+  constructor(message: string) {
+    super(message, { terminal: true });
+    this.name = 'ForeignVolumeError';
+  }
+}
+
 export interface Runtime {
   /** Follows changes to managed containers until the returned function is called. */
   watch(watcher: RuntimeWatcher): () => void;
@@ -115,7 +123,11 @@ export interface Runtime {
   findContainer(appName: string): Promise<ObservedContainer | null>;
   /** All containers carrying the managed-by label, running or not. */
   listManagedContainers(): Promise<ObservedContainer[]>;
-  volumeExists(volumeName: string): Promise<boolean>;
+  /**
+   * Whether the record's volume exists. Throws ForeignVolumeError for a volume of that name that
+   * this controller did not create for this record.
+   */
+  volumeExists(volumeName: string, redisId: string): Promise<boolean>;
   imagePresent(image: string): Promise<boolean>;
   /** Pulls the image; throws a RuntimeError naming the image when it cannot. */
   pullImage(image: string): Promise<void>;

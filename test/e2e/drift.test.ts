@@ -99,9 +99,10 @@ describe('drift repair', () => {
 
     const repaired = await waitFor(async () => {
       const info = await docker.getContainer(row.appName).inspect();
-      return info.Id !== before.Id && info.HostConfig.Memory === 256 * 1024 ** 2 ? info : null;
-    }, 'the container to be recreated with 256m');
-    expect(repaired.State.Running).toBe(true);
+      const recreated = info.Id !== before.Id && info.HostConfig.Memory === 256 * 1024 ** 2;
+      return recreated && info.State.Running ? info : null;
+    }, 'the container to be recreated with 256m and running');
+    expect(repaired.HostConfig.Memory).toBe(256 * 1024 ** 2);
   });
 
   it("removes a container carrying this controller's labels but no record", async () => {

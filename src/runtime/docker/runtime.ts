@@ -8,6 +8,7 @@ import type Docker from 'dockerode';
 import { withDefaultTag } from '../image-ref.js';
 import {
   type ContainerState,
+  ForeignVolumeError,
   type InstanceSpec,
   LABELS,
   MANAGED_BY_VALUE,
@@ -117,23 +118,26 @@ export class DockerRuntime implements Runtime {
     }));
   }
 
-  async volumeExists(volumeName: string): Promise<boolean> {
+  async volumeExists(volumeName: string, redisId: string): Promise<boolean> {
+    let labels: Record<string, string>;
     try {
-      const volume = await this.docker.getVolume(volumeName).inspect();
-      // A volume made by hand is adopted; one owned by another controller is never shared.
-      const labels = volume.Labels ?? {};
-      if (labels[LABELS.managedBy] === MANAGED_BY_VALUE && labels[LABELS.owner] !== this.ownerId) {
-        throw new RuntimeError(
-          `volume "${volumeName}" belongs to another redis-controller on this engine; ` +
-            'choose another appName',
-          { terminal: true },
-        );
-      }
-      return true;
+      labels = (await this.docker.getVolume(volumeName).inspect()).Labels ?? {};
     } catch (error) {
       if (statusOf(error) === 404) return false;
       rethrow(error, `inspecting volume "${volumeName}" failed`);
     }
+    // Data is never shared or deleted unless this controller made the volume for this record.
+    if (labels[LABELS.owner] !== this.ownerId || labels[LABELS.redisId] !== redisId) {
+      const whose =
+        labels[LABELS.managedBy] === MANAGED_BY_VALUE
+          ? 'belongs to another redis-controller or database'
+          : 'was not created by redis-controller';
+      throw new ForeignVolumeError(
+        `volume "${volumeName}" already exists and ${whose}; remove or rename it, ` +
+          'or choose another appName',
+      );
+    }
+    return true;
   }
 
   async imagePresent(image: string): Promise<boolean> {

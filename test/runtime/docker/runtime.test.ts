@@ -273,10 +273,10 @@ describe('a Redis container made from an InstanceSpec', () => {
     await runtime.removeContainer(id);
     expect(await runtime.findContainer(spec.appName)).toBeNull();
 
-    expect(await runtime.volumeExists(spec.volumeName)).toBe(true);
+    expect(await runtime.volumeExists(spec.volumeName, spec.redisId)).toBe(true);
     await runtime.removeVolume(spec.volumeName);
     await runtime.removeVolume(spec.volumeName);
-    expect(await runtime.volumeExists(spec.volumeName)).toBe(false);
+    expect(await runtime.volumeExists(spec.volumeName, spec.redisId)).toBe(false);
   });
 
   it("returns the container's log, stdout and stderr, demultiplexed", async () => {
@@ -430,8 +430,8 @@ describe('engine answers that are failures', () => {
     const error = await rejection(runtime.findContainer(spec.appName));
     expect(error.terminal).toBe(true);
     expect((await runtime.listManagedContainers()).map((c) => c.name)).not.toContain(spec.appName);
-    const volume = runtime.volumeExists(spec.volumeName);
-    await expect(volume).rejects.toThrow(/another redis-controller/);
+    const volume = runtime.volumeExists(spec.volumeName, spec.redisId);
+    await expect(volume).rejects.toThrow(/another redis-controller or database/);
   });
 
   it('refuses to remove a volume a container still uses', async () => {
