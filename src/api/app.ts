@@ -40,7 +40,13 @@ export function createApp(options: AppOptions): Express {
   app.use(requestLogger(options.logger));
   app.use(requireToken(options.store));
   app.use(requireJsonForPosts);
-  app.use(express.json({ limit: BODY_LIMIT, strict: false }));
+  app.use(
+    express.json({
+      limit: BODY_LIMIT,
+      strict: false,
+      type: (req) => JSON_MEDIA_TYPE.test(req.headers['content-type'] ?? ''),
+    }),
+  );
 
   const context: ProcedureContext = {
     store: options.store,

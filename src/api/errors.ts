@@ -3,7 +3,7 @@
  * become 400 with every offending field named; anything else is a 500 whose body says nothing
  * about the inside.
  */
-import type { ErrorRequestHandler } from 'express';
+import type { ErrorRequestHandler, Response } from 'express';
 import { z } from 'zod';
 import { DomainError, type ErrorCode, HTTP_STATUS } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
@@ -31,7 +31,8 @@ export function validationBody(error: z.ZodError): ErrorBody {
 export const friendlyIssues: z.core.$ZodErrorMap = (issue) => {
   if (issue.code !== 'invalid_type') return undefined;
   if (issue.input === undefined) return 'is required';
-  return `must be ${issue.expected === 'array' ? 'an array' : `a ${issue.expected}`}`;
+  const expected = String(issue.expected);
+  return `must be ${/^[aeiou]/.test(expected) ? 'an' : 'a'} ${expected}`;
 };
 
 interface ExpressBodyError {
@@ -47,11 +48,16 @@ function bodyParserError(error: unknown): ErrorBody | null {
   if (candidate?.type === 'entity.too.large') {
     return { message: 'The request body is too large', code: 'BAD_REQUEST' };
   }
-  if (typeof candidate?.type === 'string' && candidate.status === 415) {
+  if (candidate?.status === 415) {
     return {
       message: 'The request body encoding is not supported',
       code: 'UNSUPPORTED_MEDIA_TYPE',
     };
+  }
+  // Anything else the body reader refuses (a body that does not match its Content-Encoding, a
+  // wrong length) is the client's fault too.
+  if (typeof candidate?.status === 'number' && candidate.status >= 400 && candidate.status < 500) {
+    return { message: 'The request body could not be read', code: 'BAD_REQUEST' };
   }
   return null;
 }
@@ -64,6 +70,38 @@ export function toErrorBody(error: unknown): ErrorBody {
   );
 }
 
+export type Wire = 'rest' | 'trpc';
+
+/** JSON-RPC error numbers tRPC uses for each code. */
+const TRPC_ERROR_NUMBERS: Record<string, number> = {
+  BAD_REQUEST: -32600,
+  UNAUTHORIZED: -32001,
+  NOT_FOUND: -32004,
+  CONFLICT: -32009,
+  UNSUPPORTED_MEDIA_TYPE: -32015,
+  INTERNAL_SERVER_ERROR: -32603,
+};
+
+export function sendError(res: Response, body: ErrorBody, path: string, wire: Wire): void {
+  const httpStatus = HTTP_STATUS[body.code];
+  if (wire === 'rest') {
+    res.status(httpStatus).json(body);
+    return;
+  }
+  res.status(httpStatus).json({
+    error: {
+      json: {
+        message: body.message,
+        code: TRPC_ERROR_NUMBERS[body.code] ?? -32603,
+        data: { code: body.code, httpStatus, path, ...(body.issues && { issues: body.issues }) },
+      },
+    },
+  });
+}
+
+export const TRPC_PREFIX = '/api/trpc/';
+
+/** The last stop for errors raised outside a procedure (body parsing, content type, 404). */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const body = toErrorBody(error);
@@ -71,6 +109,12 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const context = { method: req.method, path: req.path, status, code: body.code };
     if (status >= 500) logger.error({ ...context, err: error }, 'request failed');
     else logger.info({ ...context, message: body.message }, 'request refused');
-    res.status(status).json(body);
+    const trpc = req.path.startsWith(TRPC_PREFIX);
+    sendError(
+      res,
+      body,
+      trpc ? req.path.slice(TRPC_PREFIX.length) : req.path,
+      trpc ? 'trpc' : 'rest',
+    );
   };
 }

@@ -5,22 +5,10 @@
  * - tRPC, as Dokploy's own CLI uses it: `POST /api/trpc/redis.create` with `{"json": input}`,
  *   `GET /api/trpc/redis.one?input=<JSON>`; the answer is `{"result":{"data":{"json": …}}}`.
  */
-import type { Request, RequestHandler, Response } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { DomainError, HTTP_STATUS } from '../domain/errors.js';
-import { type ErrorBody, friendlyIssues, toErrorBody, validationBody } from './errors.js';
+import { friendlyIssues, sendError, toErrorBody, validationBody, type Wire } from './errors.js';
 import type { Procedure, ProcedureContext } from './procedure.js';
-
-/** JSON-RPC error numbers tRPC uses for each code. */
-const TRPC_ERROR_NUMBERS: Record<string, number> = {
-  BAD_REQUEST: -32600,
-  UNAUTHORIZED: -32001,
-  NOT_FOUND: -32004,
-  CONFLICT: -32009,
-  UNSUPPORTED_MEDIA_TYPE: -32015,
-  INTERNAL_SERVER_ERROR: -32603,
-};
-
-type Wire = 'rest' | 'trpc';
 
 export function procedureHandler(
   name: string,
@@ -59,9 +47,10 @@ export function procedureHandler(
   };
 }
 
+/** The input as sent; nothing at all counts as `{}`, so a missing field is named as such. */
 function rawInput(req: Request, proc: Procedure, wire: Wire): unknown {
   const query = req.query as Record<string, unknown>;
-  if (proc.kind === 'mutation') return wire === 'trpc' ? unwrap(req.body) : req.body;
+  if (proc.kind === 'mutation') return orEmpty(wire === 'trpc' ? unwrap(req.body) : req.body);
 
   if (typeof query.input === 'string') {
     let parsed: unknown;
@@ -70,9 +59,13 @@ function rawInput(req: Request, proc: Procedure, wire: Wire): unknown {
     } catch (error) {
       throw new DomainError('BAD_REQUEST', 'input: must be URL-encoded JSON', { cause: error });
     }
-    return unwrap(parsed);
+    return orEmpty(unwrap(parsed));
   }
-  return Object.keys(query).length > 0 ? query : undefined;
+  return query;
+}
+
+function orEmpty(value: unknown): unknown {
+  return value === undefined ? {} : value;
 }
 
 /** tRPC clients with a transformer wrap the input as `{ json: … }`; plain ones do not. */
@@ -84,21 +77,4 @@ function unwrap(value: unknown): unknown {
     }
   }
   return value;
-}
-
-export function sendError(res: Response, body: ErrorBody, path: string, wire: Wire): void {
-  const httpStatus = HTTP_STATUS[body.code];
-  if (wire === 'rest') {
-    res.status(httpStatus).json(body);
-    return;
-  }
-  res.status(httpStatus).json({
-    error: {
-      json: {
-        message: body.message,
-        code: TRPC_ERROR_NUMBERS[body.code] ?? -32603,
-        data: { code: body.code, httpStatus, path, ...(body.issues && { issues: body.issues }) },
-      },
-    },
-  });
 }

@@ -27,6 +27,7 @@ const APP_NAME_MAX = 57;
 
 export const appNameSchema = z
   .string()
+  .refine((value) => !/[^\x20-\x7e]/.test(value), 'must contain only printable ASCII characters')
   .transform(normalizeAppName)
   .pipe(
     z
@@ -104,6 +105,12 @@ export const envSchema = z
   .superRefine((value, ctx) => {
     for (const [index, line] of value.split('\n').entries()) {
       const trimmed = line.trim();
+      // Tabs are fine in a value; other control characters cannot reach a process environment.
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to refuse them
+      if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(trimmed)) {
+        ctx.addIssue({ code: 'custom', message: `line ${index + 1} contains a control character` });
+        return;
+      }
       if (trimmed === '' || trimmed.startsWith('#')) continue;
       const key = trimmed.split('=', 1)[0] ?? '';
       if (!trimmed.includes('=') || !ENV_KEY_PATTERN.test(key)) {
@@ -171,7 +178,12 @@ export const argsSchema = z
 
 /** The user's side of a Redis record: everything a client may set. */
 export const redisSpecSchema = z.object({
-  name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+  name: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(100, 'must be at most 100 characters')
+    .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters'),
   appName: appNameSchema,
   description: z.string().max(2000, 'must be at most 2000 characters').nullable(),
   databasePassword: passwordSchema,
