@@ -84,6 +84,8 @@ export async function startController(config: Config, logger: Logger): Promise<R
 }
 
 async function main(): Promise<void> {
+  // Everything the controller writes (database, key file, token) is for its eyes only.
+  process.umask(0o077);
   let config: Config;
   try {
     config = loadConfig();

@@ -18,6 +18,8 @@ export function openDatabase(dataDir: string): Db {
     file = path.join(dataDir, DATABASE_FILE);
   }
   const db = new Database(file);
+  // Only the controller reads its store. SQLite gives the -wal and -shm files the same mode.
+  if (file !== ':memory:') fs.chmodSync(file, 0o600);
 
   // WAL lets the API read while the reconciler writes; the busy timeout covers the short
   // moments when two writers meet. Foreign keys are off by default in SQLite.
