@@ -49,10 +49,15 @@ export const redisCreateInput = optionalSpec.extend({
 
 export const redisUpdateInput = optionalSpec.extend({
   redisId: idSchema,
-  applicationStatus: z.enum(applicationStatuses).optional(),
+  applicationStatus: z
+    .enum(applicationStatuses, { error: 'must be one of idle, running, done, error' })
+    .optional(),
 });
 
-export const reloadInput = z.object({ redisId: idSchema, appName: z.string().max(128) });
+export const reloadInput = z.object({
+  redisId: idSchema,
+  appName: z.string().max(128, 'must be at most 128 characters'),
+});
 
 export const saveEnvironmentInput = z.object({ redisId: idSchema, env: envSchema });
 

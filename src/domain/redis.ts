@@ -197,7 +197,11 @@ export const redisSpecSchema = z.object({
   cpuLimit: cpuSchema,
   externalPort: externalPortSchema,
   environmentId: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters'),
-  serverId: z.string().min(1).max(128).nullable(),
+  serverId: z
+    .string()
+    .min(1, 'must not be empty')
+    .max(128, 'must be at most 128 characters')
+    .nullable(),
 });
 
 export type RedisSpec = z.infer<typeof redisSpecSchema>;
