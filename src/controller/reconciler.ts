@@ -3,13 +3,7 @@
  * It never trusts whatever woke it; the same call repairs drift, finishes requests and retries.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  type ApplicationStatus,
-  type Endpoint,
-  type RedisRecord,
-  type RedisStatus,
-  redisUrl,
-} from '../domain/redis.js';
+import { type RedisRecord, stallPointOf } from '../domain/redis.js';
 import type { Logger } from '../logger.js';
 import {
   ForeignVolumeError,
@@ -19,7 +13,7 @@ import {
   RuntimeError,
 } from '../runtime/types.js';
 import type { Store } from '../store/store.js';
-import { type ConditionUpdate, isTrue, setConditions } from './conditions.js';
+import { isTrue } from './conditions.js';
 import {
   buildInstanceSpec,
   driftOf,
@@ -27,7 +21,8 @@ import {
   operatorPassword,
   passwordFingerprint,
 } from './instance.js';
-import { changesRuntime, type Outcome, type Plan, plan, type Step } from './plan.js';
+import { changesRuntime, type Plan, plan, type Step } from './plan.js';
+import { StatusReporter } from './status.js';
 
 export interface ReconcilerOptions {
   store: Store;
@@ -64,11 +59,18 @@ export class Reconciler {
   private readonly now: () => Date;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly hashKey: Buffer;
+  private readonly report: StatusReporter;
 
   constructor(private readonly options: ReconcilerOptions) {
     this.now = options.now ?? (() => new Date());
     this.sleep = options.sleep ?? defaultSleep;
     this.hashKey = options.store.secrets.derive('spec-hash');
+    this.report = new StatusReporter({
+      store: options.store,
+      now: this.now,
+      publishHost: options.publishHost,
+      fingerprint: (record) => this.fingerprint(record),
+    });
   }
 
   async reconcile(redisId: string, signal?: AbortSignal): Promise<ReconcileResult> {
@@ -88,9 +90,18 @@ export class Reconciler {
       hashKey: this.hashKey,
     });
 
+    const stalled = record.status.stalledAt;
+    if (stalled && JSON.stringify(stalled) === JSON.stringify(stallPointOf(record))) {
+      log.debug('stalled on an error retrying cannot fix; waiting for a change');
+      return {};
+    }
+
     try {
       const container = await this.ownContainer(record);
       if (container === 'held') return { requeueAfterMs: NAME_HELD_RETRY_MS };
+      if (container && container.state !== 'running' && record.desiredState === 'running') {
+        this.report.reportNotRunning(record, container);
+      }
 
       const volumeExists = await this.volumeExists(record, spec.volumeName);
       const drift = container?.actual ? driftOf(spec, container.actual) : [];
@@ -124,8 +135,14 @@ export class Reconciler {
       return {};
     } catch (error) {
       if (error instanceof Superseded) return { requeueAfterMs: 0 };
-      this.reportFailure(record, error);
-      throw error;
+      const terminal = error instanceof RuntimeError && error.terminal;
+      this.report.reportFailure(record, error, terminal);
+      if (!terminal) throw error;
+      log.error(
+        { err: error },
+        'reconcile failed; not retrying until the spec or a request changes',
+      );
+      return {};
     }
   }
 
@@ -172,20 +189,20 @@ export class Reconciler {
   ): Promise<void> {
     const runtime = this.options.runtime;
     const changing = changesRuntime(decided.steps);
-    if (changing && decided.outcome === 'running') this.reportProgress(record);
+    if (changing && decided.outcome === 'running') this.report.reportProgress(record);
 
     let containerId = observedId;
     for (const step of decided.steps) {
       // The requests are carried out once the runtime has been changed; waiting for readiness
       // is not part of them, so a slow or failed start is never answered by doing them again.
-      if (step.kind === 'waitReady') this.markRequestsApplied(record);
+      if (step.kind === 'waitReady') this.report.markRequestsApplied(record);
       log.debug({ step }, 'reconcile step');
       containerId = await this.runStep(step, record, spec, containerId, signal);
       if (step.kind === 'purgeRecord') return;
     }
 
     const observed = containerId ? await runtime.findContainer(record.appName) : null;
-    this.reportSuccess(record, decided.outcome, observed, changing);
+    this.report.reportSuccess(record, decided.outcome, observed, changing);
     if (changing) log.info({ outcome: decided.outcome }, 'reconciled');
   }
 
@@ -249,17 +266,6 @@ export class Reconciler {
     }
   }
 
-  private markRequestsApplied(record: RedisRecord): void {
-    const current = this.options.store.redis.findIncludingDeleted(record.redisId);
-    if (!current) return;
-    this.options.store.redis.writeStatus(record.redisId, {
-      ...current.status,
-      appliedDeployRequests: record.deployRequests,
-      appliedRestartRequests: record.restartRequests,
-      appliedRebuildRequests: record.rebuildRequests,
-    });
-  }
-
   /**
    * Waits for an authenticated PING; fails early, with the exit code and logs, if Redis exits.
    * Gives up at once, without error, when the user asked for something else meanwhile (a stop,
@@ -279,11 +285,18 @@ export class Reconciler {
       if (!container || container.id !== containerId) {
         throw new RuntimeError('the container disappeared while starting');
       }
-      if (container.state === 'exited' || container.state === 'dead') {
+      // 'restarting': the engine's restart policy is already on a second try; it crashed.
+      if (
+        container.state === 'exited' ||
+        container.state === 'dead' ||
+        container.state === 'restarting'
+      ) {
         const logs = await runtime.logs(containerId, EXIT_LOG_LINES);
         const oom = container.oomKilled ? ' (killed for running out of memory)' : '';
+        const restarts =
+          container.restartCount > 0 ? `, restarted ${container.restartCount} times` : '';
         throw new RuntimeError(
-          `Redis exited with code ${container.exitCode}${oom} while starting; last log lines:\n` +
+          `Redis exited with code ${container.exitCode}${oom}${restarts}; last log lines:\n` +
             logs.trim(),
         );
       }
@@ -301,86 +314,6 @@ export class Reconciler {
       }
       await this.sleep(READY_POLL_MS);
     }
-  }
-
-  private reportProgress(record: RedisRecord): void {
-    const status: RedisStatus = {
-      ...record.status,
-      phase: 'Deploying',
-      conditions: setConditions(
-        record.status.conditions,
-        [
-          {
-            type: 'Progressing',
-            status: 'True',
-            reason: 'Deploying',
-            message: 'Applying the spec',
-          },
-        ],
-        this.now(),
-      ),
-    };
-    this.options.store.redis.writeStatus(record.redisId, status, 'running');
-  }
-
-  private reportSuccess(
-    record: RedisRecord,
-    outcome: Outcome,
-    container: ObservedContainer | null,
-    changed: boolean,
-  ): void {
-    const current = this.options.store.redis.findIncludingDeleted(record.redisId);
-    if (!current) return;
-    const previous = current.status;
-    const now = this.now();
-    const { phase, applicationStatus, conditions } = summarise(outcome);
-
-    const status: RedisStatus = {
-      ...previous,
-      phase,
-      observedGeneration: record.generation,
-      conditions: setConditions(previous.conditions, conditions, now),
-      containerId: container?.id ?? null,
-      containerStartedAt: container?.startedAt ?? null,
-      endpoint: outcome === 'running' ? this.endpoint(record) : null,
-      lastError: null,
-      restartCount: container?.restartCount ?? previous.restartCount,
-      lastReconciledAt: now.toISOString(),
-      appliedDeployRequests: record.deployRequests,
-      appliedRestartRequests: record.restartRequests,
-      appliedRebuildRequests: record.rebuildRequests,
-      appliedPasswordFingerprint: container ? this.fingerprint(record) : null,
-    };
-    // A status set by changeStatus stays until a real transition replaces it.
-    const transition = changed || previous.phase !== phase;
-    this.options.store.redis.writeStatus(
-      record.redisId,
-      status,
-      transition ? applicationStatus : undefined,
-    );
-  }
-
-  private reportFailure(record: RedisRecord, error: unknown): void {
-    const current = this.options.store.redis.findIncludingDeleted(record.redisId);
-    if (!current) return;
-    const message = error instanceof Error ? error.message : String(error);
-    const reason = error instanceof RuntimeError ? 'RuntimeError' : 'InternalError';
-    const status: RedisStatus = {
-      ...current.status,
-      phase: current.deletionRequestedAt ? 'Deleting' : 'Failed',
-      lastError: message,
-      lastReconciledAt: this.now().toISOString(),
-      conditions: setConditions(
-        current.status.conditions,
-        [
-          { type: 'Ready', status: 'False', reason, message },
-          { type: 'Progressing', status: 'False', reason, message },
-          { type: 'Degraded', status: 'True', reason, message },
-        ],
-        this.now(),
-      ),
-    };
-    this.options.store.redis.writeStatus(record.redisId, status, 'error');
   }
 
   /** A volume that is not the record's own is an error, except when removing: then it is left. */
@@ -406,57 +339,5 @@ export class Reconciler {
 
   private fingerprint(record: RedisRecord): string {
     return passwordFingerprint(record.databasePassword, this.hashKey);
-  }
-
-  private endpoint(record: RedisRecord): Endpoint | null {
-    if (record.externalPort === null) return null;
-    const wildcard = ['0.0.0.0', '::', ''].includes(this.options.publishHost);
-    const host = wildcard ? '127.0.0.1' : this.options.publishHost;
-    return { host, port: record.externalPort, url: redisUrl(host, record.externalPort, '') };
-  }
-}
-
-function summarise(outcome: Outcome): {
-  phase: RedisStatus['phase'];
-  applicationStatus: ApplicationStatus;
-  conditions: ConditionUpdate[];
-} {
-  switch (outcome) {
-    case 'running':
-      return {
-        phase: 'Running',
-        applicationStatus: 'done',
-        conditions: [
-          { type: 'Ready', status: 'True', reason: 'PingAnswered', message: 'Redis answers PING' },
-          { type: 'Progressing', status: 'False', reason: 'Reconciled', message: 'Up to date' },
-          { type: 'Degraded', status: 'False', reason: 'Reconciled', message: 'Up to date' },
-        ],
-      };
-    case 'stopped':
-      return {
-        phase: 'Stopped',
-        applicationStatus: 'idle',
-        conditions: [
-          { type: 'Ready', status: 'False', reason: 'Stopped', message: 'Stopped on request' },
-          { type: 'Progressing', status: 'False', reason: 'Reconciled', message: 'Up to date' },
-          { type: 'Degraded', status: 'False', reason: 'Reconciled', message: 'Up to date' },
-        ],
-      };
-    case 'undeployed':
-    case 'deleted':
-      return {
-        phase: 'Pending',
-        applicationStatus: 'idle',
-        conditions: [
-          { type: 'Ready', status: 'False', reason: 'NotDeployed', message: 'Not deployed yet' },
-          {
-            type: 'Progressing',
-            status: 'False',
-            reason: 'NotDeployed',
-            message: 'Not deployed yet',
-          },
-          { type: 'Degraded', status: 'False', reason: 'NotDeployed', message: 'Not deployed yet' },
-        ],
-      };
   }
 }

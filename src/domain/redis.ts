@@ -247,6 +247,30 @@ export interface RedisStatus {
   appliedRebuildRequests: number;
   /** Keyed fingerprint of the password the container was last given. */
   appliedPasswordFingerprint: string | null;
+  /**
+   * Set after an error that retrying cannot fix (a bad image name, a taken port): the spec and
+   * requests it happened with. Nothing is retried until one of them changes.
+   */
+  stalledAt: StallPoint | null;
+}
+
+export interface StallPoint {
+  generation: number;
+  deployRequests: number;
+  restartRequests: number;
+  rebuildRequests: number;
+  desiredState: DesiredState;
+}
+
+/** Where a record stands, in the terms a stall is recorded in. */
+export function stallPointOf(record: RedisRecord): StallPoint {
+  return {
+    generation: record.generation,
+    deployRequests: record.deployRequests,
+    restartRequests: record.restartRequests,
+    rebuildRequests: record.rebuildRequests,
+    desiredState: record.desiredState,
+  };
 }
 
 export function initialStatus(): RedisStatus {
@@ -264,6 +288,7 @@ export function initialStatus(): RedisStatus {
     appliedRestartRequests: 0,
     appliedRebuildRequests: 0,
     appliedPasswordFingerprint: null,
+    stalledAt: null,
   };
 }
 

@@ -1,0 +1,206 @@
+/**
+ * Writing a record's status: phase, conditions, endpoint and the bookkeeping of what was applied.
+ * Only the reconciler reports, and only through here.
+ */
+import {
+  type ApplicationStatus,
+  type Endpoint,
+  type RedisRecord,
+  type RedisStatus,
+  redisUrl,
+  stallPointOf,
+} from '../domain/redis.js';
+import { type ObservedContainer, RuntimeError } from '../runtime/types.js';
+import type { Store } from '../store/store.js';
+import { type ConditionUpdate, isTrue, setConditions } from './conditions.js';
+import type { Outcome } from './plan.js';
+
+export interface StatusReporterOptions {
+  store: Store;
+  now: () => Date;
+  publishHost: string;
+  /** Keyed fingerprint of the record's current password. */
+  fingerprint: (record: RedisRecord) => string;
+}
+
+export class StatusReporter {
+  private readonly store: Store;
+  private readonly now: () => Date;
+  private readonly publishHost: string;
+  private readonly fingerprint: (record: RedisRecord) => string;
+
+  constructor(options: StatusReporterOptions) {
+    this.store = options.store;
+    this.now = options.now;
+    this.publishHost = options.publishHost;
+    this.fingerprint = options.fingerprint;
+  }
+
+  markRequestsApplied(record: RedisRecord): void {
+    const current = this.store.redis.findIncludingDeleted(record.redisId);
+    if (!current) return;
+    this.store.redis.writeStatus(record.redisId, {
+      ...current.status,
+      appliedDeployRequests: record.deployRequests,
+      appliedRestartRequests: record.restartRequests,
+      appliedRebuildRequests: record.rebuildRequests,
+    });
+  }
+
+  /** A container that should run but does not: not Ready any more, whatever comes next. */
+  reportNotRunning(record: RedisRecord, container: ObservedContainer): void {
+    if (!isTrue(record.status.conditions, 'Ready')) return;
+    const oom = container.oomKilled ? ', killed for running out of memory' : '';
+    const message = `the container is ${container.state} (exit code ${container.exitCode}${oom})`;
+    const status: RedisStatus = {
+      ...record.status,
+      phase: 'Failed',
+      lastError: message,
+      restartCount: Math.max(record.status.restartCount, container.restartCount),
+      conditions: setConditions(
+        record.status.conditions,
+        [
+          { type: 'Ready', status: 'False', reason: 'ContainerNotRunning', message },
+          { type: 'Degraded', status: 'True', reason: 'ContainerNotRunning', message },
+        ],
+        this.now(),
+      ),
+    };
+    this.store.redis.writeStatus(record.redisId, status, 'error');
+  }
+
+  reportProgress(record: RedisRecord): void {
+    const status: RedisStatus = {
+      ...record.status,
+      phase: 'Deploying',
+      conditions: setConditions(
+        record.status.conditions,
+        [
+          {
+            type: 'Progressing',
+            status: 'True',
+            reason: 'Deploying',
+            message: 'Applying the spec',
+          },
+        ],
+        this.now(),
+      ),
+    };
+    this.store.redis.writeStatus(record.redisId, status, 'running');
+  }
+
+  reportSuccess(
+    record: RedisRecord,
+    outcome: Outcome,
+    container: ObservedContainer | null,
+    changed: boolean,
+  ): void {
+    const current = this.store.redis.findIncludingDeleted(record.redisId);
+    if (!current) return;
+    const previous = current.status;
+    const now = this.now();
+    const { phase, applicationStatus, conditions } = summarise(outcome);
+
+    const status: RedisStatus = {
+      ...previous,
+      phase,
+      observedGeneration: record.generation,
+      conditions: setConditions(previous.conditions, conditions, now),
+      containerId: container?.id ?? null,
+      containerStartedAt: container?.startedAt ?? null,
+      endpoint: outcome === 'running' ? this.endpoint(record) : null,
+      lastError: null,
+      restartCount: container?.restartCount ?? previous.restartCount,
+      lastReconciledAt: now.toISOString(),
+      appliedDeployRequests: record.deployRequests,
+      appliedRestartRequests: record.restartRequests,
+      appliedRebuildRequests: record.rebuildRequests,
+      appliedPasswordFingerprint: container ? this.fingerprint(record) : null,
+      stalledAt: null,
+    };
+    // A status set by changeStatus stays until a real transition replaces it.
+    const transition = changed || previous.phase !== phase;
+    this.store.redis.writeStatus(
+      record.redisId,
+      status,
+      transition ? applicationStatus : undefined,
+    );
+  }
+
+  reportFailure(record: RedisRecord, error: unknown, terminal: boolean): void {
+    const current = this.store.redis.findIncludingDeleted(record.redisId);
+    if (!current) return;
+    const message = error instanceof Error ? error.message : String(error);
+    let reason = error instanceof RuntimeError ? 'RuntimeError' : 'InternalError';
+    if (terminal) reason = 'TerminalError';
+    const status: RedisStatus = {
+      ...current.status,
+      stalledAt: terminal ? stallPointOf(record) : null,
+      phase: current.deletionRequestedAt ? 'Deleting' : 'Failed',
+      lastError: message,
+      lastReconciledAt: this.now().toISOString(),
+      conditions: setConditions(
+        current.status.conditions,
+        [
+          { type: 'Ready', status: 'False', reason, message },
+          { type: 'Progressing', status: 'False', reason, message },
+          { type: 'Degraded', status: 'True', reason, message },
+        ],
+        this.now(),
+      ),
+    };
+    this.store.redis.writeStatus(record.redisId, status, 'error');
+  }
+
+  private endpoint(record: RedisRecord): Endpoint | null {
+    if (record.externalPort === null) return null;
+    const wildcard = ['0.0.0.0', '::', ''].includes(this.publishHost);
+    const host = wildcard ? '127.0.0.1' : this.publishHost;
+    return { host, port: record.externalPort, url: redisUrl(host, record.externalPort, '') };
+  }
+}
+
+function summarise(outcome: Outcome): {
+  phase: RedisStatus['phase'];
+  applicationStatus: ApplicationStatus;
+  conditions: ConditionUpdate[];
+} {
+  switch (outcome) {
+    case 'running':
+      return {
+        phase: 'Running',
+        applicationStatus: 'done',
+        conditions: [
+          { type: 'Ready', status: 'True', reason: 'PingAnswered', message: 'Redis answers PING' },
+          { type: 'Progressing', status: 'False', reason: 'Reconciled', message: 'Up to date' },
+          { type: 'Degraded', status: 'False', reason: 'Reconciled', message: 'Up to date' },
+        ],
+      };
+    case 'stopped':
+      return {
+        phase: 'Stopped',
+        applicationStatus: 'idle',
+        conditions: [
+          { type: 'Ready', status: 'False', reason: 'Stopped', message: 'Stopped on request' },
+          { type: 'Progressing', status: 'False', reason: 'Reconciled', message: 'Up to date' },
+          { type: 'Degraded', status: 'False', reason: 'Reconciled', message: 'Up to date' },
+        ],
+      };
+    case 'undeployed':
+    case 'deleted':
+      return {
+        phase: 'Pending',
+        applicationStatus: 'idle',
+        conditions: [
+          { type: 'Ready', status: 'False', reason: 'NotDeployed', message: 'Not deployed yet' },
+          {
+            type: 'Progressing',
+            status: 'False',
+            reason: 'NotDeployed',
+            message: 'Not deployed yet',
+          },
+          { type: 'Degraded', status: 'False', reason: 'NotDeployed', message: 'Not deployed yet' },
+        ],
+      };
+  }
+}

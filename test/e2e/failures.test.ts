@@ -1,0 +1,98 @@
+/**
+ * Failures a user must see in status, and how the controller retries them (or, when retrying
+ * cannot help, does not).
+ */
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  isDone,
+  type RedisRow,
+  startTestController,
+  type TestController,
+  uniqueAppName,
+  waitForRedis,
+} from '../support/controller.js';
+import { testEngine } from '../support/engine.js';
+import { freePort, redisCommand } from '../support/resp.js';
+
+let controller: TestController;
+
+beforeAll(async () => {
+  controller = await startTestController();
+});
+
+afterAll(async () => {
+  await controller?.stop();
+});
+
+async function create(overrides: Record<string, unknown>): Promise<RedisRow> {
+  const response = await controller.client.post('/api/redis.create', {
+    name: 'failures',
+    appName: uniqueAppName('fail'),
+    databasePassword: 'failure-test-pw',
+    dockerImage: testEngine().redisImage,
+    environmentId: controller.environmentId,
+    ...overrides,
+  });
+  expect(response.status).toBe(200);
+  return response.body as RedisRow;
+}
+
+interface StatusRow extends RedisRow {
+  status: RedisRow['status'] & {
+    lastReconciledAt: string | null;
+    stalledAt: { deployRequests: number } | null;
+    conditions: { type: string; status: string; reason: string }[];
+  };
+}
+
+describe('failures', () => {
+  it('stops retrying a port taken on the host until the user asks again', async () => {
+    const port = await freePort();
+    const row = await create({ externalPort: port });
+    // Taken after the API accepted the port, so only the engine can find out.
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
+    try {
+      await controller.client.post('/api/redis.deploy', { redisId: row.redisId });
+      const failed = (await waitForRedis(
+        controller.client,
+        row.redisId,
+        (r) => (r as StatusRow).status.stalledAt !== null,
+      )) as StatusRow;
+      expect(failed.applicationStatus).toBe('error');
+      expect(failed.status.lastError).toContain(String(port));
+      expect(failed.status.conditions.find((c) => c.type === 'Degraded')).toMatchObject({
+        status: 'True',
+        reason: 'TerminalError',
+      });
+
+      // A resync visits the record but does not try again.
+      controller.running.controller.resync();
+      await controller.running.controller.whenIdle();
+      const after = (await controller.client.get(`/api/redis.one?redisId=${row.redisId}`))
+        .body as StatusRow;
+      expect(after.status.lastReconciledAt).toBe(failed.status.lastReconciledAt);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+
+    // A new deploy request is a change: it is tried again, and now it works.
+    await controller.client.post('/api/redis.deploy', { redisId: row.redisId });
+    await waitForRedis(controller.client, row.redisId, isDone);
+    expect(await redisCommand(port, 'failure-test-pw', 'PING')).toBe('PONG');
+  });
+
+  it('reports a Redis that exits at start with its exit code and last log lines', async () => {
+    const row = await create({ args: ['--port', 'not-a-port'] });
+    await controller.client.post('/api/redis.deploy', { redisId: row.redisId });
+    const failed = await waitForRedis(
+      controller.client,
+      row.redisId,
+      (r) => r.applicationStatus === 'error' && /exited with code/.test(r.status.lastError ?? ''),
+    );
+    expect(failed.status.lastError).toMatch(/exited with code [1-9]/);
+    expect(failed.status.lastError).toMatch(/port/i);
+    await controller.client.post('/api/redis.stop', { redisId: row.redisId });
+  });
+});
