@@ -8,6 +8,7 @@ import { ensureAdminToken } from './admin-token.js';
 import { createApp } from './api/app.js';
 import type { RuntimeObserver } from './api/procedure.js';
 import { type Config, loadConfig } from './config.js';
+import { ObservationCache } from './controller/cache.js';
 import { Controller } from './controller/controller.js';
 import { Reconciler } from './controller/reconciler.js';
 import { createLogger, type Logger } from './logger.js';
@@ -33,9 +34,11 @@ export async function startController(config: Config, logger: Logger): Promise<R
     dockerHost: config.dockerHost,
     ownerId: store.ownerId(),
   });
+  const cache = new ObservationCache();
   const reconciler = new Reconciler({
     store,
     runtime,
+    cache,
     logger,
     publishHost: config.publishHost,
     stopTimeoutSeconds: config.stopTimeoutSeconds,
@@ -44,6 +47,7 @@ export async function startController(config: Config, logger: Logger): Promise<R
   const controller = new Controller({
     store,
     runtime,
+    cache,
     reconciler,
     logger,
     workers: config.reconcileWorkers,

@@ -3,15 +3,18 @@
  * keys from it and reconcile them, retrying failures with backoff.
  */
 import type { Logger } from '../logger.js';
-import type { Runtime } from '../runtime/types.js';
+import type { ObservedContainer, Runtime } from '../runtime/types.js';
 import type { Store } from '../store/store.js';
+import type { ObservationCache } from './cache.js';
 import { WorkQueue } from './queue.js';
 import type { Reconciler } from './reconciler.js';
 
 export interface ControllerOptions {
   store: Store;
   /** The runtime's change feed; events wake the affected record at once. */
-  runtime?: Pick<Runtime, 'watch' | 'listManagedContainers'>;
+  runtime?: Pick<Runtime, 'watch' | 'listManagedContainers' | 'listManagedVolumes'>;
+  /** Filled by each resync's listing and emptied per record by runtime events. */
+  cache?: ObservationCache;
   reconciler: Pick<Reconciler, 'reconcile'>;
   logger: Logger;
   workers: number;
@@ -46,14 +49,15 @@ export class Controller {
       this.options.runtime?.watch({
         onChange: (redisId, action) => {
           log.debug({ redisId, action }, 'runtime event');
+          this.options.cache?.invalidate(redisId);
           this.queue.add(redisId);
         },
-        onResync: () => this.resync(),
+        onResync: () => void this.resync(),
         onDisconnect: (error) =>
           log.warn({ err: error }, 'runtime events stream lost; reconnecting'),
       }) ?? null;
-    this.resync();
-    this.resyncTimer = setInterval(() => this.resync(), this.options.resyncIntervalMs);
+    void this.resync();
+    this.resyncTimer = setInterval(() => void this.resync(), this.options.resyncIntervalMs);
     this.resyncTimer.unref();
     for (let index = 0; index < this.options.workers; index++) {
       this.workers.push(this.work());
@@ -62,20 +66,30 @@ export class Controller {
   }
 
   /**
-   * Enqueues every record, and every record id found on a managed container (so containers
-   * whose record is gone get collected): the safety net for any change the events missed.
+   * Lists what the runtime holds (two calls, whatever the number of records), then enqueues
+   * every record, and every record id found on a container, so containers whose record is gone
+   * get collected. The safety net for any change the events missed.
    */
-  resync(): void {
+  async resync(): Promise<void> {
+    const runtime = this.options.runtime;
+    let containers: ObservedContainer[] = [];
+    if (runtime) {
+      try {
+        const [listed, volumes] = await Promise.all([
+          runtime.listManagedContainers(),
+          runtime.listManagedVolumes(),
+        ]);
+        containers = listed;
+        this.options.cache?.replace(listed, volumes);
+      } catch (error) {
+        this.options.logger.warn({ err: error }, 'listing the runtime failed; resyncing anyway');
+      }
+    }
     const known = new Set(this.options.store.redis.listIds());
     for (const redisId of known) this.queue.add(redisId);
-    this.options.runtime?.listManagedContainers().then(
-      (containers) => {
-        for (const container of containers) {
-          if (container.redisId && !known.has(container.redisId)) this.queue.add(container.redisId);
-        }
-      },
-      (error: unknown) => this.options.logger.warn({ err: error }, 'listing containers failed'),
-    );
+    for (const container of containers) {
+      if (container.redisId && !known.has(container.redisId)) this.queue.add(container.redisId);
+    }
   }
 
   /** Stops taking work and waits for the reconciles in flight to finish their current step. */

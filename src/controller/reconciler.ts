@@ -13,6 +13,7 @@ import {
   RuntimeError,
 } from '../runtime/types.js';
 import type { Store } from '../store/store.js';
+import type { ObservationCache } from './cache.js';
 import { isTrue } from './conditions.js';
 import {
   buildInstanceSpec,
@@ -20,8 +21,9 @@ import {
   OPERATOR_USER,
   operatorPassword,
   passwordFingerprint,
+  volumeNameOf,
 } from './instance.js';
-import { changesRuntime, type Plan, plan, type Step } from './plan.js';
+import { changesRuntime, type DesiredView, type Plan, plan, type Step } from './plan.js';
 import { StatusReporter } from './status.js';
 
 export interface ReconcilerOptions {
@@ -31,6 +33,8 @@ export interface ReconcilerOptions {
   publishHost: string;
   stopTimeoutSeconds: number;
   readyTimeoutMs: number;
+  /** What the last resync listed; lets an idle record be checked without engine calls. */
+  cache?: ObservationCache;
   now?: () => Date;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -96,6 +100,21 @@ export class Reconciler {
       return {};
     }
 
+    const desired: DesiredView = {
+      deleting: record.deletionRequestedAt !== null,
+      desiredState: record.desiredState,
+      specHash: spec.specHash,
+      deployPending: record.deployRequests > record.status.appliedDeployRequests,
+      restartPending: record.restartRequests > record.status.appliedRestartRequests,
+      rebuildPending: record.rebuildRequests > record.status.appliedRebuildRequests,
+      passwordPending:
+        record.status.appliedPasswordFingerprint !== null &&
+        record.status.appliedPasswordFingerprint !== this.fingerprint(record),
+    };
+    // Never deployed and not being removed: there is nothing to look at.
+    if (!desired.deleting && desired.desiredState === 'undeployed') return {};
+    if (this.unchangedSinceVerified(record, desired)) return {};
+
     try {
       const container = await this.ownContainer(record);
       if (container === 'held') return { requeueAfterMs: NAME_HELD_RETRY_MS };
@@ -106,32 +125,28 @@ export class Reconciler {
       const volumeExists = await this.volumeExists(record, spec.volumeName);
       const drift = container?.actual ? driftOf(spec, container.actual) : [];
       if (drift.length > 0) log.info({ drift }, 'container changed outside the controller');
-      const decided = plan(
-        {
-          deleting: record.deletionRequestedAt !== null,
-          desiredState: record.desiredState,
-          specHash: spec.specHash,
-          deployPending: record.deployRequests > record.status.appliedDeployRequests,
-          restartPending: record.restartRequests > record.status.appliedRestartRequests,
-          rebuildPending: record.rebuildRequests > record.status.appliedRebuildRequests,
-          passwordPending:
-            record.status.appliedPasswordFingerprint !== null &&
-            record.status.appliedPasswordFingerprint !== this.fingerprint(record),
-        },
-        {
-          // A drifted container no longer matches its label; plan sees it as a spec change.
-          container: container && drift.length > 0 ? { ...container, specHash: null } : container,
-          volumeExists,
-          knownReady:
-            container !== null &&
-            record.status.containerId === container.id &&
-            record.status.containerStartedAt === container.startedAt &&
-            isTrue(record.status.conditions, 'Ready'),
-        },
-      );
+      const decided = plan(desired, {
+        // A drifted container no longer matches its label; plan sees it as a spec change.
+        container: container && drift.length > 0 ? { ...container, specHash: null } : container,
+        volumeExists,
+        knownReady:
+          container !== null &&
+          record.status.containerId === container.id &&
+          record.status.containerStartedAt === container.startedAt &&
+          isTrue(record.status.conditions, 'Ready'),
+      });
       if (decided.steps.length > 0) log.debug({ steps: decided.steps }, 'reconcile plan');
 
-      await this.execute(record, spec, decided, container?.id ?? null, log, signal);
+      const containerId = await this.execute(
+        record,
+        spec,
+        decided,
+        container?.id ?? null,
+        log,
+        signal,
+      );
+      if (decided.outcome !== 'deleted')
+        this.options.cache?.markVerified(record.redisId, containerId);
       return {};
     } catch (error) {
       if (error instanceof Superseded) return { requeueAfterMs: 0 };
@@ -186,7 +201,7 @@ export class Reconciler {
     observedId: string | null,
     log: Logger,
     signal: AbortSignal | undefined,
-  ): Promise<void> {
+  ): Promise<string | null> {
     const runtime = this.options.runtime;
     const changing = changesRuntime(decided.steps);
     if (changing && decided.outcome === 'running') this.report.reportProgress(record);
@@ -198,12 +213,13 @@ export class Reconciler {
       if (step.kind === 'waitReady') this.report.markRequestsApplied(record);
       log.debug({ step }, 'reconcile step');
       containerId = await this.runStep(step, record, spec, containerId, signal);
-      if (step.kind === 'purgeRecord') return;
+      if (step.kind === 'purgeRecord') return null;
     }
 
     const observed = containerId ? await runtime.findContainer(record.appName) : null;
     this.report.reportSuccess(record, decided.outcome, observed, changing);
     if (changing) log.info({ outcome: decided.outcome }, 'reconciled');
+    return observed?.id ?? null;
   }
 
   /** Runs one step; returns the container id as it is after the step. */
@@ -314,6 +330,30 @@ export class Reconciler {
       }
       await this.sleep(READY_POLL_MS);
     }
+  }
+
+  /**
+   * True when the cache shows the record exactly as this process last verified it, and the plan
+   * for that picture is empty: no engine call is needed.
+   */
+  private unchangedSinceVerified(record: RedisRecord, desired: DesiredView): boolean {
+    const view = this.options.cache?.view(record.redisId, volumeNameOf(record.appName));
+    if (!view) return false;
+    const { container } = view;
+    const decided = plan(desired, {
+      container: container && {
+        id: container.id,
+        state: container.state,
+        specHash: container.specHash,
+        startedAt: record.status.containerStartedAt,
+      },
+      volumeExists: view.volumeExists,
+      knownReady:
+        container !== null &&
+        record.status.containerId === container.id &&
+        isTrue(record.status.conditions, 'Ready'),
+    });
+    return decided.steps.length === 0;
   }
 
   /** A volume that is not the record's own is an error, except when removing: then it is left. */

@@ -121,8 +121,10 @@ export interface Runtime {
   watch(watcher: RuntimeWatcher): () => void;
   /** The managed container named `appName`, or null when there is none (404). */
   findContainer(appName: string): Promise<ObservedContainer | null>;
-  /** All containers carrying the managed-by label, running or not. */
+  /** All containers this controller owns, running or not, in one call. */
   listManagedContainers(): Promise<ObservedContainer[]>;
+  /** Names of all volumes this controller owns, in one call. */
+  listManagedVolumes(): Promise<string[]>;
   /**
    * Whether the record's volume exists. Throws ForeignVolumeError for a volume of that name that
    * this controller did not create for this record.

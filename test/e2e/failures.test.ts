@@ -68,7 +68,7 @@ describe('failures', () => {
       });
 
       // A resync visits the record but does not try again.
-      controller.running.controller.resync();
+      await controller.running.controller.resync();
       await controller.running.controller.whenIdle();
       const after = (await controller.client.get(`/api/redis.one?redisId=${row.redisId}`))
         .body as StatusRow;

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { ObservationCache } from '../../src/controller/cache.js';
+import type { ObservedContainer } from '../../src/runtime/types.js';
+
+const container = (redisId: string, id: string): ObservedContainer => ({
+  id,
+  name: `app-${redisId}`,
+  state: 'running',
+  exitCode: 0,
+  oomKilled: false,
+  restartCount: 0,
+  redisId,
+  specHash: 'h',
+  startedAt: null,
+  finishedAt: null,
+});
+
+describe('ObservationCache', () => {
+  it('serves nothing before a listing, or for a record never verified', () => {
+    const cache = new ObservationCache();
+    cache.markVerified('r1', 'c1');
+    expect(cache.view('r1', 'v1')).toBeUndefined();
+    cache.replace([container('r1', 'c1')], ['v1']);
+    expect(cache.view('r2', 'v2')).toBeUndefined();
+  });
+
+  it('serves a verified record while the listing agrees with what was verified', () => {
+    const cache = new ObservationCache();
+    cache.replace([container('r1', 'c1')], ['v1']);
+    cache.markVerified('r1', 'c1');
+    expect(cache.view('r1', 'v1')).toEqual({
+      container: container('r1', 'c1'),
+      volumeExists: true,
+    });
+  });
+
+  it('stops serving a record after a runtime event about it', () => {
+    const cache = new ObservationCache();
+    cache.replace([container('r1', 'c1')], ['v1']);
+    cache.markVerified('r1', 'c1');
+    cache.invalidate('r1');
+    expect(cache.view('r1', 'v1')).toBeUndefined();
+  });
+
+  it('stops serving a record whose container changed in a later listing', () => {
+    const cache = new ObservationCache();
+    cache.replace([container('r1', 'c1')], ['v1']);
+    cache.markVerified('r1', 'c1');
+    cache.replace([container('r1', 'c2')], ['v1']);
+    expect(cache.view('r1', 'v1')).toBeUndefined();
+    cache.replace([], []);
+    expect(cache.view('r1', 'v1')).toBeUndefined();
+  });
+
+  it('reports a volume missing from the listing', () => {
+    const cache = new ObservationCache();
+    cache.replace([container('r1', 'c1')], []);
+    cache.markVerified('r1', 'c1');
+    expect(cache.view('r1', 'v1')?.volumeExists).toBe(false);
+  });
+});
