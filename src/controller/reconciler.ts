@@ -149,6 +149,7 @@ export class Reconciler {
         this.options.cache?.markVerified(record.redisId, containerId);
       return {};
     } catch (error) {
+      this.options.cache?.invalidate(record.redisId);
       if (error instanceof Superseded) return { requeueAfterMs: 0 };
       const terminal = error instanceof RuntimeError && error.terminal;
       this.report.reportFailure(record, error, terminal);
