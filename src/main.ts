@@ -14,6 +14,7 @@ import { Reconciler } from './controller/reconciler.js';
 import { createLogger, type Logger } from './logger.js';
 import { DockerRuntime } from './runtime/docker/runtime.js';
 import { hostPortProbe } from './runtime/host-ports.js';
+import { RuntimeRegistry } from './runtime/registry.js';
 import { Store } from './store/store.js';
 
 export interface Running {
@@ -30,14 +31,12 @@ export async function startController(config: Config, logger: Logger): Promise<R
   store.projects.seedDefaults();
   ensureAdminToken(store, config, logger);
 
-  const runtime = new DockerRuntime({
-    dockerHost: config.dockerHost,
-    ownerId: store.ownerId(),
-  });
+  const local = new DockerRuntime({ dockerHost: config.dockerHost, ownerId: store.ownerId() });
+  const runtimes = new RuntimeRegistry(store, local, store.ownerId());
   const cache = new ObservationCache();
   const reconciler = new Reconciler({
     store,
-    runtime,
+    runtimes,
     cache,
     logger,
     publishHost: config.publishHost,
@@ -46,7 +45,7 @@ export async function startController(config: Config, logger: Logger): Promise<R
   });
   const controller = new Controller({
     store,
-    runtime,
+    runtime: runtimes,
     cache,
     reconciler,
     logger,
@@ -56,15 +55,16 @@ export async function startController(config: Config, logger: Logger): Promise<R
   controller.start();
 
   const observer: RuntimeObserver = {
-    async logs(appName, options) {
-      const container = await runtime.findContainer(appName);
+    async logs(record, options) {
+      const runtime = runtimes.for(record.serverId);
+      const container = await runtime.findContainer(record.appName);
       return container ? runtime.logs(container.id, options.tail, options.sinceSeconds) : null;
     },
   };
   // The host's ports can be checked only when the engine runs on this machine.
   const localEngine = config.dockerHost.startsWith('unix://') || config.dockerHost.startsWith('/');
   const portProbe = localEngine ? hostPortProbe(config.publishHost) : null;
-  const app = createApp({ store, logger, observer, portProbe });
+  const app = createApp({ store, logger, observer, portProbe, runtimes });
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(config.port, config.host, () => resolve(listening));
     listening.once('error', reject);

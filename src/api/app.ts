@@ -14,6 +14,7 @@ import { openApiDocument } from './openapi.js';
 import type { ProcedureContext, ProcedureTable, RuntimeObserver } from './procedure.js';
 import { projectProcedures } from './project-procedures.js';
 import { redisProcedures } from './redis-procedures.js';
+import { serverProcedures } from './server-procedures.js';
 import { procedureHandler } from './transports.js';
 
 export interface AppOptions {
@@ -21,12 +22,18 @@ export interface AppOptions {
   logger: Logger;
   observer?: RuntimeObserver | null;
   portProbe?: PortProbe | null;
+  /** The per-server runtimes, told when a server goes away. */
+  runtimes?: { forget(serverId: string): void };
 }
 
 /** Largest accepted request body; the biggest legitimate one is an env of 64 KiB. */
 const BODY_LIMIT = '256kb';
 
-export const procedures: ProcedureTable = { ...redisProcedures, ...projectProcedures };
+export const procedures: ProcedureTable = {
+  ...redisProcedures,
+  ...projectProcedures,
+  ...serverProcedures,
+};
 
 export function createApp(options: AppOptions): Express {
   const app = express();
@@ -53,6 +60,7 @@ export function createApp(options: AppOptions): Express {
     logger: options.logger,
     observer: options.observer ?? null,
     portProbe: options.portProbe ?? null,
+    onServerRemoved: (serverId) => options.runtimes?.forget(serverId),
   };
   for (const [name, proc] of Object.entries(procedures)) {
     const route = proc.kind === 'query' ? app.get.bind(app) : app.post.bind(app);

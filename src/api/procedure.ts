@@ -10,7 +10,10 @@ import type { Store } from '../store/store.js';
 /** Read-only access to what runs, for verbs that report on it rather than change it. */
 export interface RuntimeObserver {
   /** The container's log lines, or null when the database has no container. */
-  logs(appName: string, options: { tail: number; sinceSeconds?: number }): Promise<string | null>;
+  logs(
+    record: { appName: string; serverId: string | null },
+    options: { tail: number; sinceSeconds?: number },
+  ): Promise<string | null>;
 }
 
 export interface ProcedureContext {
@@ -19,6 +22,8 @@ export interface ProcedureContext {
   observer: RuntimeObserver | null;
   /** Tells whether a port is free on the engine's host; null where that cannot be known. */
   portProbe: PortProbe | null;
+  /** Told when a server is removed, so its client is dropped. */
+  onServerRemoved: (serverId: string) => void;
 }
 
 export interface Procedure<Input extends z.ZodType = z.ZodType> {

@@ -2,7 +2,7 @@
  * The `redis.*` verbs. Each writes desired state and returns at once; the reconcile loop
  * carries it out and reports in the record's status. Return values follow Dokploy's.
  */
-import { badRequest, conflict, DomainError } from '../domain/errors.js';
+import { badRequest, conflict } from '../domain/errors.js';
 import type { RedisRecord, RedisSpec } from '../domain/redis.js';
 import type { Store } from '../store/store.js';
 import {
@@ -63,20 +63,22 @@ async function assertPortUsable(
   context: ProcedureContext,
   port: number | null | undefined,
   own: RedisRecord | null,
+  serverId: string | null,
 ): Promise<void> {
   if (port === null || port === undefined || port === own?.externalPort) return;
   const holder = context.store.redis.portHolder(port);
   if (holder && holder.redisId !== own?.redisId) {
     throw conflict(`Port ${port} is already used by redis "${holder.appName}"`);
   }
-  const probe = await context.portProbe?.(port);
+  // Only the local engine's host can be probed from here; a server's engine reports at start.
+  const probe = serverId === null ? await context.portProbe?.(port) : null;
   if (probe && !probe.free) throw conflict(`Port ${port} is already in use by ${probe.holder}`);
 }
 
 export const redisProcedures: ProcedureTable = {
   'redis.create': procedure('mutation', redisCreateInput, async (input, context) => {
-    if (input.serverId) throw new DomainError('NOT_FOUND', 'Server not found');
-    await assertPortUsable(context, input.externalPort, null);
+    if (input.serverId) context.store.servers.find(input.serverId);
+    await assertPortUsable(context, input.externalPort, null, input.serverId ?? null);
     return context.store.redis.create({ ...SPEC_DEFAULTS, ...input });
   }),
 
@@ -121,8 +123,8 @@ export const redisProcedures: ProcedureTable = {
   'redis.update': procedure('mutation', redisUpdateInput, async (input, context) => {
     const { redisId, applicationStatus, ...patch } = input;
     const record = context.store.redis.find(redisId);
-    if (patch.serverId) throw new DomainError('NOT_FOUND', 'Server not found');
-    await assertPortUsable(context, patch.externalPort, record);
+    if (patch.serverId) context.store.servers.find(patch.serverId);
+    await assertPortUsable(context, patch.externalPort, record, record.serverId);
     context.store.redis.update(redisId, patch);
     if (applicationStatus) context.store.redis.setApplicationStatus(redisId, applicationStatus);
     return true;
@@ -135,7 +137,7 @@ export const redisProcedures: ProcedureTable = {
 
   'redis.saveExternalPort': procedure('mutation', saveExternalPortInput, async (input, context) => {
     const record = context.store.redis.find(input.redisId);
-    await assertPortUsable(context, input.externalPort, record);
+    await assertPortUsable(context, input.externalPort, record, record.serverId);
     return context.store.redis.update(input.redisId, { externalPort: input.externalPort });
   }),
 
@@ -160,7 +162,7 @@ export const redisProcedures: ProcedureTable = {
     const sinceSeconds = match
       ? Math.floor(Date.now() / 1000) - Number(match[1]) * (SECONDS_PER_UNIT[match[2] ?? 's'] ?? 1)
       : undefined;
-    const text = await observer.logs(record.appName, { tail: input.tail, sinceSeconds });
+    const text = await observer.logs(record, { tail: input.tail, sinceSeconds });
     if (text === null) return '';
     const search = input.search?.trim();
     if (!search) return text;

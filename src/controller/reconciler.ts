@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type RedisRecord, stallPointOf } from '../domain/redis.js';
+import { serverPublicHost } from '../domain/server.js';
 import type { Logger } from '../logger.js';
 import {
   ForeignVolumeError,
@@ -26,9 +27,15 @@ import {
 import { changesRuntime, type DesiredView, type Plan, plan, type Step } from './plan.js';
 import { StatusReporter } from './status.js';
 
+/** Where each record's containers live: the local engine or one of the servers. */
+export interface RuntimeSource {
+  for(serverId: string | null): Runtime;
+  all(): Runtime[];
+}
+
 export interface ReconcilerOptions {
   store: Store;
-  runtime: Runtime;
+  runtimes: RuntimeSource;
   logger: Logger;
   publishHost: string;
   stopTimeoutSeconds: number;
@@ -72,7 +79,11 @@ export class Reconciler {
     this.report = new StatusReporter({
       store: options.store,
       now: this.now,
-      publishHost: options.publishHost,
+      publicHostOf: (record) => {
+        if (record.serverId) return serverPublicHost(options.store.servers.find(record.serverId));
+        const wildcard = ['0.0.0.0', '::', ''].includes(options.publishHost);
+        return wildcard ? '127.0.0.1' : options.publishHost;
+      },
       fingerprint: (record) => this.fingerprint(record),
     });
   }
@@ -167,14 +178,16 @@ export class Reconciler {
    * a user's remove deletes data, and that removes the volume before the record.
    */
   private async removeOrphans(redisId: string): Promise<void> {
-    const containers = await this.options.runtime.listManagedContainers();
-    for (const container of containers) {
-      if (container.redisId !== redisId) continue;
-      this.options.logger.info(
-        { redisId, containerId: container.id, name: container.name },
-        'removing a managed container whose record is gone',
-      );
-      await this.options.runtime.removeContainer(container.id);
+    for (const runtime of this.options.runtimes.all()) {
+      const containers = await runtime.listManagedContainers();
+      for (const container of containers) {
+        if (container.redisId !== redisId) continue;
+        this.options.logger.info(
+          { redisId, containerId: container.id, name: container.name },
+          'removing a managed container whose record is gone',
+        );
+        await runtime.removeContainer(container.id);
+      }
     }
   }
 
@@ -184,14 +197,14 @@ export class Reconciler {
    * ('held': wait for it).
    */
   private async ownContainer(record: RedisRecord): Promise<ObservedContainer | null | 'held'> {
-    const container = await this.options.runtime.findContainer(record.appName);
+    const container = await this.runtimeOf(record).findContainer(record.appName);
     if (!container || container.redisId === record.redisId) return container;
 
     const holder = container.redisId
       ? this.options.store.redis.findIncludingDeleted(container.redisId)
       : null;
     if (holder && holder.appName === record.appName) return 'held';
-    await this.options.runtime.removeContainer(container.id);
+    await this.runtimeOf(record).removeContainer(container.id);
     return null;
   }
 
@@ -203,7 +216,7 @@ export class Reconciler {
     log: Logger,
     signal: AbortSignal | undefined,
   ): Promise<string | null> {
-    const runtime = this.options.runtime;
+    const runtime = this.runtimeOf(record);
     const changing = changesRuntime(decided.steps);
     if (changing && decided.outcome === 'running') this.report.reportProgress(record);
 
@@ -231,7 +244,7 @@ export class Reconciler {
     containerId: string | null,
     signal: AbortSignal | undefined,
   ): Promise<string | null> {
-    const runtime = this.options.runtime;
+    const runtime = this.runtimeOf(record);
     const stopTimeout = this.options.stopTimeoutSeconds;
     switch (step.kind) {
       case 'removeContainer':
@@ -293,7 +306,7 @@ export class Reconciler {
     containerId: string,
     signal: AbortSignal | undefined,
   ): Promise<void> {
-    const runtime = this.options.runtime;
+    const runtime = this.runtimeOf(record);
     const deadline = Date.now() + this.options.readyTimeoutMs;
     let lastOutput = '';
     for (;;) {
@@ -333,6 +346,10 @@ export class Reconciler {
     }
   }
 
+  private runtimeOf(record: RedisRecord): Runtime {
+    return this.options.runtimes.for(record.serverId);
+  }
+
   /**
    * True when the cache shows the record exactly as this process last verified it, and the plan
    * for that picture is empty: no engine call is needed.
@@ -360,7 +377,7 @@ export class Reconciler {
   /** A volume that is not the record's own is an error, except when removing: then it is left. */
   private async volumeExists(record: RedisRecord, volumeName: string): Promise<boolean> {
     try {
-      return await this.options.runtime.volumeExists(volumeName, record.redisId);
+      return await this.runtimeOf(record).volumeExists(volumeName, record.redisId);
     } catch (error) {
       if (error instanceof ForeignVolumeError && record.deletionRequestedAt !== null) return false;
       throw error;

@@ -18,7 +18,8 @@ import type { Outcome } from './plan.js';
 export interface StatusReporterOptions {
   store: Store;
   now: () => Date;
-  publishHost: string;
+  /** The host clients reach the record's published port on. */
+  publicHostOf: (record: RedisRecord) => string;
   /** Keyed fingerprint of the record's current password. */
   fingerprint: (record: RedisRecord) => string;
 }
@@ -26,13 +27,13 @@ export interface StatusReporterOptions {
 export class StatusReporter {
   private readonly store: Store;
   private readonly now: () => Date;
-  private readonly publishHost: string;
+  private readonly publicHostOf: (record: RedisRecord) => string;
   private readonly fingerprint: (record: RedisRecord) => string;
 
   constructor(options: StatusReporterOptions) {
     this.store = options.store;
     this.now = options.now;
-    this.publishHost = options.publishHost;
+    this.publicHostOf = options.publicHostOf;
     this.fingerprint = options.fingerprint;
   }
 
@@ -154,8 +155,7 @@ export class StatusReporter {
 
   private endpoint(record: RedisRecord): Endpoint | null {
     if (record.externalPort === null) return null;
-    const wildcard = ['0.0.0.0', '::', ''].includes(this.publishHost);
-    const host = wildcard ? '127.0.0.1' : this.publishHost;
+    const host = this.publicHostOf(record);
     return { host, port: record.externalPort, url: redisUrl(host, record.externalPort, '') };
   }
 }

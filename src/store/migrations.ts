@@ -63,4 +63,19 @@ export const MIGRATIONS: readonly string[] = [
     createdAt TEXT NOT NULL
   );
   `,
+  `
+  CREATE TABLE servers (
+    serverId TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    description TEXT,
+    dockerHost TEXT NOT NULL,
+    publicHost TEXT,
+    tlsCa TEXT,
+    tlsCert TEXT,
+    tlsKey TEXT,
+    sshPrivateKey TEXT,
+    createdAt TEXT NOT NULL
+  );
+  CREATE INDEX redis_server ON redis(serverId);
+  `,
 ];

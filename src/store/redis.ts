@@ -215,6 +215,12 @@ export class RedisRepository {
       if (changed.includes('environmentId') && patch.environmentId) {
         this.assertEnvironment(patch.environmentId);
       }
+      if (changed.includes('serverId') && current.desiredState !== 'undeployed') {
+        throw conflict(
+          'serverId cannot change once the database has been deployed: its data volume lives ' +
+            'on that server',
+        );
+      }
       if (changed.includes('appName') && patch.appName) {
         if (current.desiredState !== 'undeployed') {
           throw conflict(

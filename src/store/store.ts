@@ -8,6 +8,7 @@ import { type Db, openDatabase } from './database.js';
 import { ProjectRepository } from './projects.js';
 import { RedisRepository } from './redis.js';
 import { loadSecretKey, SecretBox } from './secret-box.js';
+import { ServerRepository } from './servers.js';
 import { TokenRepository } from './tokens.js';
 
 export interface StoreOptions {
@@ -23,6 +24,7 @@ export class Store {
   readonly projects: ProjectRepository;
   readonly redis: RedisRepository;
   readonly tokens: TokenRepository;
+  readonly servers: ServerRepository;
   readonly secrets: SecretBox;
   private readonly changes = new EventEmitter();
 
@@ -35,6 +37,7 @@ export class Store {
       this.changes.emit('redis', redisId),
     );
     this.tokens = new TokenRepository(this.db, now);
+    this.servers = new ServerRepository(this.db, now, this.secrets);
   }
 
   /** Calls `listener` with the id of every Redis record whose desired state changed. */

@@ -3,15 +3,45 @@
  */
 import Docker from 'dockerode';
 
-/** Accepts `unix:///path`, a bare socket path, or `tcp://host:port` (plain HTTP). */
-export function dockerFromHost(dockerHost: string): Docker {
+export interface EngineCredentials {
+  /** PEM; with them a tcp:// engine is spoken to over TLS, verifying the server against `ca`. */
+  tlsCa?: string | null;
+  tlsCert?: string | null;
+  tlsKey?: string | null;
+  /** PEM private key for ssh:// engines. */
+  sshPrivateKey?: string | null;
+}
+
+/**
+ * Accepts `unix:///path`, a bare socket path, `tcp://host:port` (TLS when a CA or client
+ * certificate is given, plain HTTP otherwise) and `ssh://user@host[:port]`.
+ */
+export function dockerFromHost(dockerHost: string, credentials: EngineCredentials = {}): Docker {
   if (dockerHost.startsWith('unix://')) {
     return new Docker({ socketPath: dockerHost.slice('unix://'.length) });
   }
   if (dockerHost.startsWith('/')) return new Docker({ socketPath: dockerHost });
   if (dockerHost.startsWith('tcp://') || dockerHost.startsWith('http://')) {
     const url = new URL(dockerHost.replace(/^tcp:/, 'http:'));
-    return new Docker({ host: url.hostname, port: Number(url.port || 2375), protocol: 'http' });
+    const tls = Boolean(credentials.tlsCa || credentials.tlsCert);
+    return new Docker({
+      host: url.hostname,
+      port: Number(url.port || (tls ? 2376 : 2375)),
+      protocol: tls ? 'https' : 'http',
+      ...(credentials.tlsCa && { ca: credentials.tlsCa }),
+      ...(credentials.tlsCert && { cert: credentials.tlsCert }),
+      ...(credentials.tlsKey && { key: credentials.tlsKey }),
+    });
   }
-  throw new Error(`DOCKER_HOST must be unix:///path or tcp://host:port, got "${dockerHost}"`);
+  if (dockerHost.startsWith('ssh://')) {
+    const url = new URL(dockerHost);
+    return new Docker({
+      protocol: 'ssh',
+      host: url.hostname,
+      port: Number(url.port || 22),
+      username: decodeURIComponent(url.username),
+      ...(credentials.sshPrivateKey && { sshOptions: { privateKey: credentials.sshPrivateKey } }),
+    });
+  }
+  throw new Error(`DOCKER_HOST must be unix:///path, tcp://host:port or ssh://user@host`);
 }

@@ -18,7 +18,7 @@ import {
   RuntimeError,
   type RuntimeWatcher,
 } from '../types.js';
-import { dockerFromHost } from './client.js';
+import { dockerFromHost, type EngineCredentials } from './client.js';
 import { actualConfig, configArchive, containerBody } from './container-body.js';
 import { engineReason, hostAddressIn, portTaken, statusOf } from './errors.js';
 import { watchContainerEvents } from './events.js';
@@ -32,6 +32,7 @@ const ZERO_TIME = '0001-01-01T00:00:00Z';
 
 export interface DockerRuntimeOptions {
   dockerHost: string;
+  credentials?: EngineCredentials;
   /** Identity of this controller's store; only containers labelled with it are ours. */
   ownerId: string;
 }
@@ -46,7 +47,7 @@ export class DockerRuntime implements Runtime {
   private readonly ownerId: string;
 
   constructor(options: DockerRuntimeOptions) {
-    this.docker = dockerFromHost(options.dockerHost);
+    this.docker = dockerFromHost(options.dockerHost, options.credentials);
     this.ownerId = options.ownerId;
   }
 

@@ -1,0 +1,60 @@
+/**
+ * A Docker server: an engine the controller places databases on, besides the local one.
+ */
+import { z } from 'zod';
+
+/**
+ * `unix:///path`, `tcp://host:port` (TLS when certificates are given) or `ssh://user@host[:port]`.
+ * Host names are plain DNS names or IP addresses; nothing here is ever handed to a shell.
+ */
+const DOCKER_HOST_PATTERN =
+  /^(unix:\/\/\/[A-Za-z0-9._/-]+|tcp:\/\/[A-Za-z0-9.-]+:\d{1,5}|ssh:\/\/[a-z_][a-z0-9_-]{0,31}@[A-Za-z0-9.-]+(:\d{1,5})?)$/;
+
+const pemSchema = z
+  .string()
+  .max(16384, 'must be at most 16384 characters')
+  .regex(/^-----BEGIN [A-Z ]+-----[\s\S]+-----END [A-Z ]+-----\s*$/, 'must be a PEM block')
+  .nullable();
+
+export const serverSpecSchema = z.object({
+  name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+  description: z.string().max(2000, 'must be at most 2000 characters').nullable(),
+  dockerHost: z
+    .string()
+    .max(512, 'must be at most 512 characters')
+    .regex(DOCKER_HOST_PATTERN, 'must be unix:///path, tcp://host:port or ssh://user@host[:port]'),
+  /** The address clients reach published ports on; defaults to the dockerHost's host. */
+  publicHost: z
+    .string()
+    .max(253, 'must be at most 253 characters')
+    .regex(/^[A-Za-z0-9.:-]+$/, 'must be a host name or an IP address')
+    .nullable(),
+  tlsCa: pemSchema,
+  tlsCert: pemSchema,
+  tlsKey: pemSchema,
+  sshPrivateKey: pemSchema,
+});
+
+export type ServerSpec = z.infer<typeof serverSpecSchema>;
+
+export interface ServerRecord extends ServerSpec {
+  serverId: string;
+  createdAt: string;
+}
+
+/** The host a server's published ports are reached on. */
+export function serverPublicHost(server: ServerRecord): string {
+  if (server.publicHost) return server.publicHost;
+  const match = /^(?:tcp|ssh):\/\/(?:[^@]+@)?([^:/]+)/.exec(server.dockerHost);
+  return match?.[1] ?? '127.0.0.1';
+}
+
+/** The server as the API shows it: secrets reduced to whether they are set. */
+export function publicServer(server: ServerRecord): Record<string, unknown> {
+  const { tlsKey, sshPrivateKey, ...rest } = server;
+  return {
+    ...rest,
+    tlsKey: tlsKey ? '[set]' : null,
+    sshPrivateKey: sshPrivateKey ? '[set]' : null,
+  };
+}
