@@ -3,7 +3,7 @@
  * carries it out and reports in the record's status. Return values follow Dokploy's.
  */
 import { badRequest, conflict } from '../domain/errors.js';
-import type { RedisRecord, RedisSpec } from '../domain/redis.js';
+import { OPTIONAL_SPEC_DEFAULTS, type RedisRecord } from '../domain/redis.js';
 import type { Store } from '../store/store.js';
 import {
   changePasswordInput,
@@ -20,22 +20,6 @@ import {
   searchInput,
 } from './inputs.js';
 import { type ProcedureContext, type ProcedureTable, procedure } from './procedure.js';
-
-const SPEC_DEFAULTS: Omit<
-  RedisSpec,
-  'name' | 'appName' | 'databasePassword' | 'environmentId' | 'dockerImage'
-> = {
-  description: null,
-  command: null,
-  args: null,
-  env: null,
-  memoryReservation: null,
-  memoryLimit: null,
-  cpuReservation: null,
-  cpuLimit: null,
-  externalPort: null,
-  serverId: null,
-};
 
 const SECONDS_PER_UNIT: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 
@@ -79,7 +63,7 @@ export const redisProcedures: ProcedureTable = {
   'redis.create': procedure('mutation', redisCreateInput, async (input, context) => {
     if (input.serverId) context.store.servers.find(input.serverId);
     await assertPortUsable(context, input.externalPort, null, input.serverId ?? null);
-    return context.store.redis.create({ ...SPEC_DEFAULTS, ...input });
+    return context.store.redis.create({ ...OPTIONAL_SPEC_DEFAULTS, ...input });
   }),
 
   'redis.one': procedure('query', redisIdInput, ({ redisId }, { store }) =>

@@ -206,6 +206,23 @@ export const redisSpecSchema = z.object({
 
 export type RedisSpec = z.infer<typeof redisSpecSchema>;
 
+/** Values of the spec fields a client may leave out. */
+export const OPTIONAL_SPEC_DEFAULTS: Omit<
+  RedisSpec,
+  'name' | 'appName' | 'databasePassword' | 'environmentId' | 'dockerImage'
+> = {
+  description: null,
+  command: null,
+  args: null,
+  env: null,
+  memoryReservation: null,
+  memoryLimit: null,
+  cpuReservation: null,
+  cpuLimit: null,
+  externalPort: null,
+  serverId: null,
+};
+
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
 export interface Condition {

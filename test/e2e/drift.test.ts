@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerFromHost } from '../../src/runtime/docker/client.js';
 import { LABELS, MANAGED_BY_VALUE } from '../../src/runtime/types.js';
 import {
+  createRedis,
   isDone,
   type RedisRow,
   startTestController,
@@ -34,17 +35,13 @@ async function deployed(
   overrides: Record<string, unknown> = {},
 ): Promise<RedisRow & { port: number }> {
   const port = await freePort();
-  const created = await controller.client.post('/api/redis.create', {
+  const row = await createRedis(controller, {
     name: 'drift',
     appName: uniqueAppName('drift'),
     databasePassword: PASSWORD,
-    dockerImage: testEngine().redisImage,
-    environmentId: controller.environmentId,
     externalPort: port,
     ...overrides,
   });
-  expect(created.status).toBe(200);
-  const row = created.body as RedisRow;
   await controller.client.post('/api/redis.deploy', { redisId: row.redisId });
   await waitForRedis(controller.client, row.redisId, isDone);
   return { ...row, port };

@@ -5,6 +5,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  createRedis,
   isDone,
   type RedisRow,
   startTestController,
@@ -12,7 +13,6 @@ import {
   uniqueAppName,
   waitForRedis,
 } from '../support/controller.js';
-import { testEngine } from '../support/engine.js';
 import { freePort, redisCommand } from '../support/resp.js';
 
 let controller: TestController;
@@ -26,16 +26,12 @@ afterAll(async () => {
 });
 
 async function create(overrides: Record<string, unknown>): Promise<RedisRow> {
-  const response = await controller.client.post('/api/redis.create', {
+  return createRedis(controller, {
     name: 'failures',
     appName: uniqueAppName('fail'),
     databasePassword: 'failure-test-pw',
-    dockerImage: testEngine().redisImage,
-    environmentId: controller.environmentId,
     ...overrides,
   });
-  expect(response.status).toBe(200);
-  return response.body as RedisRow;
 }
 
 interface StatusRow extends RedisRow {

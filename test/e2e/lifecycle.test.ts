@@ -7,6 +7,7 @@ import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerFromHost } from '../../src/runtime/docker/client.js';
 import {
+  createRedis as createTestRedis,
   isDone,
   type RedisRow,
   startTestController,
@@ -30,17 +31,13 @@ afterAll(async () => {
 });
 
 async function createRedis(overrides: Record<string, unknown> = {}): Promise<RedisRow> {
-  const response = await controller.client.post('/api/redis.create', {
+  return createTestRedis(controller, {
     name: 'production-redis',
     appName: uniqueAppName('e2e'),
     databasePassword: 'securePassword123!',
-    dockerImage: testEngine().redisImage,
-    environmentId: controller.environmentId,
     description: 'Production Redis cache',
     ...overrides,
   });
-  expect(response.status).toBe(200);
-  return response.body as RedisRow;
 }
 
 async function deployWithPort(row: RedisRow): Promise<number> {

@@ -9,8 +9,8 @@ import { dockerFromHost } from '../../src/runtime/docker/client.js';
 import { DATABASE_FILE } from '../../src/store/database.js';
 import { KEY_FILE } from '../../src/store/secret-box.js';
 import {
+  createRedis,
   isDone,
-  type RedisRow,
   startTestController,
   type TestController,
   uniqueAppName,
@@ -45,16 +45,13 @@ function databaseBytes(): Buffer {
 describe('secrets at rest and in flight', () => {
   it('keeps the password and env out of the database file, the log and docker inspect', async () => {
     const port = await freePort();
-    const created = await controller.client.post('/api/redis.create', {
+    const row = await createRedis(controller, {
       name: 'secrets',
       appName: uniqueAppName('secrets'),
       databasePassword: PASSWORD,
-      dockerImage: testEngine().redisImage,
-      environmentId: controller.environmentId,
       externalPort: port,
       env: `TOKEN=${ENV_SECRET}`,
     });
-    const row = created.body as RedisRow;
     await controller.client.post('/api/redis.deploy', { redisId: row.redisId });
     await waitForRedis(controller.client, row.redisId, isDone);
     expect(await redisCommand(port, PASSWORD, 'PING')).toBe('PONG');

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RedisSpec } from '../../src/domain/redis.js';
+import { OPTIONAL_SPEC_DEFAULTS, type RedisSpec } from '../../src/domain/redis.js';
 import { DATABASE_FILE } from '../../src/store/database.js';
 import { Store } from '../../src/store/store.js';
 
@@ -23,21 +23,12 @@ afterEach(() => {
 function spec(overrides: Partial<RedisSpec> = {}): RedisSpec {
   const environmentId = store.projects.listProjects()[0]?.environments[0]?.environmentId ?? '';
   return {
+    ...OPTIONAL_SPEC_DEFAULTS,
     name: 'cache',
     appName: `cache-${Math.random().toString(36).slice(2, 8)}`,
-    description: null,
     databasePassword: 'pw',
     dockerImage: 'redis:8',
-    command: null,
-    args: null,
-    env: null,
-    memoryReservation: null,
-    memoryLimit: null,
-    cpuReservation: null,
-    cpuLimit: null,
-    externalPort: null,
     environmentId,
-    serverId: null,
     ...overrides,
   };
 }

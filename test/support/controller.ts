@@ -112,3 +112,22 @@ export const isDone = (row: RedisRow): boolean => row.applicationStatus === 'don
 export function uniqueAppName(prefix: string): string {
   return `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
 }
+
+/** Creates a database through the API with test defaults; a refusal fails the caller. */
+export async function createRedis(
+  controller: TestController,
+  fields: Record<string, unknown> = {},
+): Promise<RedisRow> {
+  const response = await controller.client.post('/api/redis.create', {
+    name: 'test-redis',
+    appName: uniqueAppName('db'),
+    databasePassword: 'test-password',
+    dockerImage: testEngine().redisImage,
+    environmentId: controller.environmentId,
+    ...fields,
+  });
+  if (response.status !== 200) {
+    throw new Error(`redis.create answered ${response.status}: ${JSON.stringify(response.body)}`);
+  }
+  return response.body as RedisRow;
+}
