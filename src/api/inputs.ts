@@ -41,7 +41,8 @@ const optionalSpec = redisSpecSchema.partial();
 /** Dokploy's create fields are required as it requires them; the rest of the spec may come too. */
 export const redisCreateInput = optionalSpec.extend({
   name: redisSpecSchema.shape.name,
-  appName: redisSpecSchema.shape.appName,
+  /** When absent, one is made from the name, as Dokploy does. */
+  appName: redisSpecSchema.shape.appName.optional(),
   databasePassword: redisSpecSchema.shape.databasePassword,
   environmentId: redisSpecSchema.shape.environmentId,
   dockerImage: redisSpecSchema.shape.dockerImage.default(DEFAULT_REDIS_IMAGE),

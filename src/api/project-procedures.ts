@@ -30,6 +30,13 @@ export const projectProcedures: ProcedureTable = {
     store.projects.findEnvironmentWithServices(environmentId),
   ),
 
+  'environment.byProjectId': procedure(
+    'query',
+    projectIdInput,
+    ({ projectId }, { store }) =>
+      store.projects.findProjectWithEnvironments(projectId).environments,
+  ),
+
   'environment.create': procedure('mutation', environmentCreateInput, (input, { store }) =>
     store.projects.createEnvironment(input),
   ),

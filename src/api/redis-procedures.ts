@@ -2,6 +2,7 @@
  * The `redis.*` verbs. Each writes desired state and returns at once; the reconcile loop
  * carries it out and reports in the record's status. Return values follow Dokploy's.
  */
+import { randomBytes } from 'node:crypto';
 import { badRequest, conflict } from '../domain/errors.js';
 import { OPTIONAL_SPEC_DEFAULTS, type RedisRecord } from '../domain/redis.js';
 import type { Store } from '../store/store.js';
@@ -39,6 +40,22 @@ function withEnvironment(store: Store, record: RedisRecord): Record<string, unkn
   return { ...record, environment: { ...environment, project }, mounts };
 }
 
+/** `redis-<name as a DNS label>-<6 random characters>`, always a valid appName. */
+function generatedAppName(name: string): string {
+  const slug = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40)
+    .replace(/-+$/, '');
+  const suffix = randomBytes(6)
+    .toString('base64url')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '0')
+    .slice(0, 6);
+  return ['redis', slug, suffix].filter(Boolean).join('-');
+}
+
 /**
  * Refuses a port another database holds, or that something on the host listens on. The
  * database's own current port is never a conflict.
@@ -63,7 +80,8 @@ export const redisProcedures: ProcedureTable = {
   'redis.create': procedure('mutation', redisCreateInput, async (input, context) => {
     if (input.serverId) context.store.servers.find(input.serverId);
     await assertPortUsable(context, input.externalPort, null, input.serverId ?? null);
-    return context.store.redis.create({ ...OPTIONAL_SPEC_DEFAULTS, ...input });
+    const appName = input.appName ?? generatedAppName(input.name);
+    return context.store.redis.create({ ...OPTIONAL_SPEC_DEFAULTS, ...input, appName });
   }),
 
   'redis.one': procedure('query', redisIdInput, ({ redisId }, { store }) =>

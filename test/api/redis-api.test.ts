@@ -215,3 +215,20 @@ describe('desired-state verbs', () => {
     expect(again.status).toBe(200);
   });
 });
+
+describe('Dokploy conveniences', () => {
+  it('makes an appName from the name when none is given', async () => {
+    const { appName: _unused, ...body } = createBody({ name: 'My Cache!' });
+    const created = await client.post('/api/redis.create', body);
+    expect(created.status).toBe(200);
+    expect((created.body as { appName: string }).appName).toMatch(/^redis-my-cache-[a-z0-9]{6}$/);
+  });
+
+  it("lists a project's environments with environment.byProjectId", async () => {
+    const projects = (await client.get('/api/project.all')).body as { projectId: string }[];
+    const projectId = projects[0]?.projectId ?? '';
+    const response = await client.get(`/api/environment.byProjectId?projectId=${projectId}`);
+    expect(response.status).toBe(200);
+    expect((response.body as { name: string }[]).map((e) => e.name)).toContain('production');
+  });
+});

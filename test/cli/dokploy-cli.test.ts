@@ -33,6 +33,12 @@ interface ProjectView {
   environments: EnvironmentView[];
 }
 
+/** What `redis search --json` prints. */
+interface SearchResult {
+  items: { redisId: string }[];
+  total: number;
+}
+
 /** What `redis one --json` prints, as far as these tests read it. */
 interface RedisView {
   redisId: string;
@@ -75,7 +81,7 @@ afterAll(async () => {
 });
 
 function redisOne(redisId: string): Promise<RedisView> {
-  return cli.json<RedisView>(['redis', 'one', '--redisId', redisId]);
+  return cli.json<RedisView>('redis one', { redisId });
 }
 
 /** Polls `redis one --json`, as a user watching a deploy would, until `done` holds. */
@@ -134,7 +140,7 @@ describe('the Dokploy CLI, redis group, against the controller', () => {
   let port = 0;
 
   it('project all lists the default project with its production environment', async () => {
-    const projects = await cli.json<ProjectView[]>(['project', 'all']);
+    const projects = await cli.json<ProjectView[]>('project all');
 
     const project = projects.find((candidate) => candidate.name === 'default');
     const production = project?.environments.find((env) => env.name === 'production');
@@ -142,14 +148,10 @@ describe('the Dokploy CLI, redis group, against the controller', () => {
   });
 
   it('project create makes a project with production; environment create adds one', async () => {
-    const created = await cli.json<{ project: ProjectView; environment: EnvironmentView }>([
-      'project',
-      'create',
-      '--name',
-      projectName,
-      '--description',
-      'Made by the Dokploy CLI',
-    ]);
+    const created = await cli.json<{ project: ProjectView; environment: EnvironmentView }>(
+      'project create',
+      { name: projectName, description: 'Made by the Dokploy CLI' },
+    );
     expect(created.project.name).toBe(projectName);
     expect(created.environment).toMatchObject({
       name: 'production',
@@ -158,39 +160,27 @@ describe('the Dokploy CLI, redis group, against the controller', () => {
     projectId = created.project.projectId;
     productionId = created.environment.environmentId;
 
-    const staging = await cli.json<EnvironmentView>([
-      'environment',
-      'create',
-      '--name',
-      'staging',
-      '--projectId',
+    const staging = await cli.json<EnvironmentView>('environment create', {
+      name: 'staging',
       projectId,
-    ]);
+    });
     expect(staging).toMatchObject({ name: 'staging', projectId });
     stagingId = staging.environmentId;
 
-    const projects = await cli.json<ProjectView[]>(['project', 'all']);
+    const projects = await cli.json<ProjectView[]>('project all');
     const listed = projects.find((project) => project.projectId === projectId);
     expect(listed?.environments.map((env) => env.name).sort()).toEqual(['production', 'staging']);
   });
 
   it('redis create files an idle database, and redis one shows it in its environment', async () => {
-    const created = await cli.json<RedisView>([
-      'redis',
-      'create',
-      '--name',
-      redisName,
-      '--appName',
+    const created = await cli.json<RedisView>('redis create', {
+      name: redisName,
       appName,
-      '--databasePassword',
-      password,
-      '--dockerImage',
-      testEngine().redisImage,
-      '--environmentId',
-      productionId,
-      '--description',
-      'Cache for the CLI walkthrough',
-    ]);
+      databasePassword: password,
+      dockerImage: testEngine().redisImage,
+      environmentId: productionId,
+      description: 'Cache for the CLI walkthrough',
+    });
     expect(created).toMatchObject({
       name: redisName,
       appName,
@@ -213,21 +203,14 @@ describe('the Dokploy CLI, redis group, against the controller', () => {
   it('redis save-external-port records the port the database will be published on', async () => {
     port = await freePort();
 
-    const result = await cli.run([
-      'redis',
-      'save-external-port',
-      '--redisId',
-      redisId,
-      '--externalPort',
-      String(port),
-    ]);
+    const result = await cli.run('redis save-external-port', { redisId, externalPort: port });
     expect(result.exitCode).toBe(0);
 
     expect((await redisOne(redisId)).externalPort).toBe(port);
   });
 
   it('redis deploy brings Redis up: done, PONG with the password, NOAUTH without', async () => {
-    const result = await cli.run(['redis', 'deploy', '--redisId', redisId]);
+    const result = await cli.run('redis deploy', { redisId });
     expect(result.exitCode).toBe(0);
 
     const view = await waitForRedis('deploy', redisId, (v) => v.applicationStatus === 'done');
@@ -239,12 +222,12 @@ describe('the Dokploy CLI, redis group, against the controller', () => {
   it('a key written before redis stop is still there after redis start', async () => {
     expect(await redisCommand(port, password, 'SET', 'greeting', 'hello')).toBe('OK');
 
-    expect((await cli.run(['redis', 'stop', '--redisId', redisId])).exitCode).toBe(0);
+    expect((await cli.run('redis stop', { redisId })).exitCode).toBe(0);
     const stopped = await waitForRedis('stop', redisId, (v) => v.status.phase === 'Stopped');
     expect(stopped.applicationStatus).toBe('idle');
     expect((await docker.getContainer(appName).inspect()).State.Running).toBe(false);
 
-    expect((await cli.run(['redis', 'start', '--redisId', redisId])).exitCode).toBe(0);
+    expect((await cli.run('redis start', { redisId })).exitCode).toBe(0);
     await waitForRedis(
       'start',
       redisId,
@@ -254,19 +237,12 @@ describe('the Dokploy CLI, redis group, against the controller', () => {
   });
 
   it('redis reload restarts the same container; another appName is refused', async () => {
-    const refused = await cli.run([
-      'redis',
-      'reload',
-      '--redisId',
-      redisId,
-      '--appName',
-      'some-other-app',
-    ]);
+    const refused = await cli.run('redis reload', { redisId, appName: 'some-other-app' });
     expect(refused.exitCode).not.toBe(0);
     expect(refused.stderr).toContain('400');
 
     const before = await docker.getContainer(appName).inspect();
-    const reloaded = await cli.run(['redis', 'reload', '--redisId', redisId, '--appName', appName]);
+    const reloaded = await cli.run('redis reload', { redisId, appName });
     expect(reloaded.exitCode).toBe(0);
 
     const { restartRequests } = await redisOne(redisId);
@@ -282,14 +258,7 @@ describe('the Dokploy CLI, redis group, against the controller', () => {
   });
 
   it('redis update --memoryLimit 256m limits the container to 256 MiB', async () => {
-    const result = await cli.run([
-      'redis',
-      'update',
-      '--redisId',
-      redisId,
-      '--memoryLimit',
-      '256m',
-    ]);
+    const result = await cli.run('redis update', { redisId, memoryLimit: '256m' });
     expect(result.exitCode).toBe(0);
 
     const view = await waitForConvergence('memory limit', redisId);
@@ -303,14 +272,7 @@ describe('the Dokploy CLI, redis group, against the controller', () => {
     const before = await docker.getContainer(appName).inspect();
     const { generation } = await redisOne(redisId);
 
-    const result = await cli.run([
-      'redis',
-      'update',
-      '--redisId',
-      redisId,
-      '--description',
-      'Renamed by the CLI',
-    ]);
+    const result = await cli.run('redis update', { redisId, description: 'Renamed by the CLI' });
     expect(result.exitCode).toBe(0);
     await controller.running.controller.whenIdle();
 
@@ -323,14 +285,7 @@ describe('the Dokploy CLI, redis group, against the controller', () => {
   });
 
   it('redis save-environment passes the variables to the container', async () => {
-    const result = await cli.run([
-      'redis',
-      'save-environment',
-      '--redisId',
-      redisId,
-      '--env',
-      'FOO=bar',
-    ]);
+    const result = await cli.run('redis save-environment', { redisId, env: 'FOO=bar' });
     expect(result.exitCode).toBe(0);
 
     const view = await waitForConvergence('environment', redisId);
@@ -343,14 +298,7 @@ describe('the Dokploy CLI, redis group, against the controller', () => {
   it('redis change-status changes the status shown, and only that', async () => {
     const before = await docker.getContainer(appName).inspect();
 
-    const changed = await cli.run([
-      'redis',
-      'change-status',
-      '--redisId',
-      redisId,
-      '--applicationStatus',
-      'idle',
-    ]);
+    const changed = await cli.run('redis change-status', { redisId, applicationStatus: 'idle' });
     expect(changed.exitCode).toBe(0);
     expect((await redisOne(redisId)).applicationStatus).toBe('idle');
     await controller.running.controller.whenIdle();
@@ -359,14 +307,7 @@ describe('the Dokploy CLI, redis group, against the controller', () => {
     expect(after.State.StartedAt).toBe(before.State.StartedAt);
     expect(await redisCommand(port, password, 'PING')).toBe('PONG');
 
-    const restored = await cli.run([
-      'redis',
-      'change-status',
-      '--redisId',
-      redisId,
-      '--applicationStatus',
-      'done',
-    ]);
+    const restored = await cli.run('redis change-status', { redisId, applicationStatus: 'done' });
     expect(restored.exitCode).toBe(0);
     expect((await redisOne(redisId)).applicationStatus).toBe('done');
   });
@@ -375,14 +316,7 @@ describe('the Dokploy CLI, redis group, against the controller', () => {
     const oldPassword = password;
     password = 'cli-Changed-pass-2?';
 
-    const result = await cli.run([
-      'redis',
-      'change-password',
-      '--redisId',
-      redisId,
-      '--password',
-      password,
-    ]);
+    const result = await cli.run('redis change-password', { redisId, password });
     expect(result.exitCode).toBe(0);
 
     await waitForConvergence('password change', redisId);
@@ -392,69 +326,41 @@ describe('the Dokploy CLI, redis group, against the controller', () => {
   });
 
   it('redis move refiles the database; an unknown environment is a 404', async () => {
-    const refused = await cli.run([
-      'redis',
-      'move',
-      '--redisId',
+    const refused = await cli.run('redis move', {
       redisId,
-      '--targetEnvironmentId',
-      'no-such-environment',
-    ]);
+      targetEnvironmentId: 'no-such-environment',
+    });
     expect(refused.exitCode).not.toBe(0);
     expect(refused.stderr).toContain('404');
     expect(await waitForAnswer('/api/trpc/redis.move', 404)).toBe(true);
     expect((await redisOne(redisId)).environmentId).toBe(productionId);
 
-    const moved = await cli.json<RedisView>([
-      'redis',
-      'move',
-      '--redisId',
+    const moved = await cli.json<RedisView>('redis move', {
       redisId,
-      '--targetEnvironmentId',
-      stagingId,
-    ]);
+      targetEnvironmentId: stagingId,
+    });
     expect(moved.environmentId).toBe(stagingId);
 
     const view = await redisOne(redisId);
     expect(view.environment).toMatchObject({ environmentId: stagingId, name: 'staging' });
-    const staging = await cli.json<EnvironmentView>([
-      'environment',
-      'one',
-      '--environmentId',
-      stagingId,
-    ]);
+    const staging = await cli.json<EnvironmentView>('environment one', {
+      environmentId: stagingId,
+    });
     expect(staging.redis?.map((item) => item.redisId)).toEqual([redisId]);
     expect(await redisCommand(port, password, 'PING')).toBe('PONG');
   });
 
   it('redis search --q finds the database by part of its name', async () => {
-    const found = await cli.json<{ items: { redisId: string }[]; total: number }>([
-      'redis',
-      'search',
-      '--q',
-      `cache-${suffix}`,
-    ]);
+    const found = await cli.json<SearchResult>('redis search', { q: `cache-${suffix}` });
     expect(found.items.map((item) => item.redisId)).toEqual([redisId]);
     expect(found.total).toBe(1);
 
-    const none = await cli.json<{ items: unknown[]; total: number }>([
-      'redis',
-      'search',
-      '--q',
-      `absent-${suffix}`,
-    ]);
+    const none = await cli.json<SearchResult>('redis search', { q: `absent-${suffix}` });
     expect(none).toEqual({ items: [], total: 0 });
   });
 
   it('redis read-logs --tail 20 prints at most the last 20 lines of the Redis log', async () => {
-    const text = await cli.json<string>([
-      'redis',
-      'read-logs',
-      '--redisId',
-      redisId,
-      '--tail',
-      '20',
-    ]);
+    const text = await cli.json<string>('redis read-logs', { redisId, tail: 20 });
 
     const lines = text.split('\n').filter((line) => line.trim() !== '');
     expect(lines.length).toBeGreaterThan(0);
@@ -465,7 +371,7 @@ describe('the Dokploy CLI, redis group, against the controller', () => {
   it('redis rebuild starts the database over from an empty volume', async () => {
     expect(await redisCommand(port, password, 'SET', 'doomed', 'yes')).toBe('OK');
 
-    const result = await cli.run(['redis', 'rebuild', '--redisId', redisId]);
+    const result = await cli.run('redis rebuild', { redisId });
     expect(result.exitCode).toBe(0);
 
     const { rebuildRequests } = await redisOne(redisId);
@@ -479,17 +385,17 @@ describe('the Dokploy CLI, redis group, against the controller', () => {
   });
 
   it('environment and project remove are refused with 409 while they hold it', async () => {
-    const environment = await cli.run(['environment', 'remove', '--environmentId', stagingId]);
+    const environment = await cli.run('environment remove', { environmentId: stagingId });
     expect(environment.exitCode).not.toBe(0);
     expect(environment.stderr).toContain('409');
     expect(await waitForAnswer('/api/trpc/environment.remove', 409)).toBe(true);
 
-    const project = await cli.run(['project', 'remove', '--projectId', projectId]);
+    const project = await cli.run('project remove', { projectId });
     expect(project.exitCode).not.toBe(0);
     expect(project.stderr).toContain('409');
     expect(await waitForAnswer('/api/trpc/project.remove', 409)).toBe(true);
 
-    const projects = await cli.json<ProjectView[]>(['project', 'all']);
+    const projects = await cli.json<ProjectView[]>('project all');
     const listed = projects.find((candidate) => candidate.projectId === projectId);
     expect(listed?.environments.map((env) => env.environmentId).sort()).toEqual(
       [productionId, stagingId].sort(),
@@ -498,7 +404,7 @@ describe('the Dokploy CLI, redis group, against the controller', () => {
   });
 
   it('redis remove deletes the container and its volume, and the database is gone', async () => {
-    const result = await cli.run(['redis', 'remove', '--redisId', redisId]);
+    const result = await cli.run('redis remove', { redisId });
     expect(result.exitCode).toBe(0);
 
     await pollUntil(
@@ -507,24 +413,21 @@ describe('the Dokploy CLI, redis group, against the controller', () => {
       (present) => !present,
     );
     await controller.running.controller.whenIdle();
-    const one = await cli.run(['redis', 'one', '--redisId', redisId]);
+    const one = await cli.run('redis one', { redisId });
     expect(one.exitCode).not.toBe(0);
     expect(one.stderr).toContain('404');
   });
 
   it('environment and project remove succeed once they are empty', async () => {
-    const environment = await cli.json<EnvironmentView>([
-      'environment',
-      'remove',
-      '--environmentId',
-      stagingId,
-    ]);
+    const environment = await cli.json<EnvironmentView>('environment remove', {
+      environmentId: stagingId,
+    });
     expect(environment.environmentId).toBe(stagingId);
 
-    const project = await cli.json<ProjectView>(['project', 'remove', '--projectId', projectId]);
+    const project = await cli.json<ProjectView>('project remove', { projectId });
     expect(project.projectId).toBe(projectId);
 
-    const projects = await cli.json<ProjectView[]>(['project', 'all']);
+    const projects = await cli.json<ProjectView[]>('project all');
     expect(projects.some((candidate) => candidate.projectId === projectId)).toBe(false);
   });
 });

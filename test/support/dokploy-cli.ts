@@ -30,13 +30,26 @@ export interface CliResult {
   stderr: string;
 }
 
+/** Options by name, passed as `--name value` (or a bare `--name` for true) in the order given. */
+export type CliFlags = Record<string, string | number | true>;
+
 export interface DokployCli {
-  /** Runs `dokploy <args>`; a non-zero exit is part of the result, not an exception. */
-  run(args: string[]): Promise<CliResult>;
-  /** Runs `dokploy <args> --json`, requires exit code 0 and returns the parsed output. */
-  json<T>(args: string[]): Promise<T>;
+  /**
+   * Runs `dokploy <command> --flag value …`, for example `run('redis one', { redisId })`; a
+   * non-zero exit is part of the result, not an exception.
+   */
+  run(command: string, flags?: CliFlags): Promise<CliResult>;
+  /** Runs the same with `--json`, requires exit code 0 and returns the parsed output. */
+  json<T>(command: string, flags?: CliFlags): Promise<T>;
   /** Removes the working directory. */
   close(): void;
+}
+
+function argv(command: string, flags: CliFlags): string[] {
+  const options = Object.entries(flags).flatMap(([name, value]) =>
+    value === true ? [`--${name}`] : [`--${name}`, String(value)],
+  );
+  return [...command.split(' '), ...options];
 }
 
 /**
@@ -54,8 +67,9 @@ export function dokployCli(baseUrl: string, token: string): DokployCli {
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'rc-dokploy-cli-'));
   const env = { PATH: process.env.PATH ?? '', DOKPLOY_URL: baseUrl, DOKPLOY_API_KEY: token };
 
-  const run = (args: string[]): Promise<CliResult> =>
+  const run = (command: string, flags: CliFlags = {}): Promise<CliResult> =>
     new Promise((resolve, reject) => {
+      const args = argv(command, flags);
       execFile(
         process.execPath,
         [DOKPLOY_CLI_ENTRY, ...args],
@@ -72,11 +86,11 @@ export function dokployCli(baseUrl: string, token: string): DokployCli {
 
   return {
     run,
-    async json<T>(args: string[]): Promise<T> {
-      const result = await run([...args, '--json']);
+    async json<T>(command: string, flags: CliFlags = {}): Promise<T> {
+      const result = await run(command, { ...flags, json: true });
       if (result.exitCode !== 0) {
         throw new Error(
-          `dokploy ${args.join(' ')} exited with ${result.exitCode}: ${result.stderr.trim()}`,
+          `dokploy ${command} exited with ${result.exitCode}: ${result.stderr.trim()}`,
         );
       }
       return JSON.parse(result.stdout) as T;
