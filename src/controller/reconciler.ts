@@ -7,6 +7,7 @@ import { type RedisRecord, stallPointOf } from '../domain/redis.js';
 import { serverPublicHost } from '../domain/server.js';
 import type { Logger } from '../logger.js';
 import {
+  ContainerGoneError,
   ForeignVolumeError,
   type InstanceSpec,
   type ObservedContainer,
@@ -57,8 +58,17 @@ const READY_POLL_MS = 200;
 /** Log lines quoted in the status when a container exits during start. */
 const EXIT_LOG_LINES = 10;
 
+/** Wait before looking again when the container vanished under a call. */
+const GONE_RETRY_MS = 100;
+
 /** Wait before looking again when the container name is still held by a record being removed. */
 const NAME_HELD_RETRY_MS = 1000;
+
+interface Digests {
+  generation: number;
+  specHash: string;
+  fingerprint: string;
+}
 
 /** Thrown inside a reconcile whose work the user's newer wishes, or a shutdown, made moot. */
 class Superseded extends Error {}
@@ -71,6 +81,7 @@ export class Reconciler {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly hashKey: Buffer;
   private readonly report: StatusReporter;
+  private readonly digests = new Map<string, Digests>();
 
   constructor(private readonly options: ReconcilerOptions) {
     this.now = options.now ?? (() => new Date());
@@ -91,40 +102,37 @@ export class Reconciler {
   async reconcile(redisId: string, signal?: AbortSignal): Promise<ReconcileResult> {
     const record = this.options.store.redis.findIncludingDeleted(redisId);
     if (!record) {
+      this.digests.delete(redisId);
       await this.removeOrphans(redisId);
       return {};
     }
-    const log = this.options.logger.child({
-      redisId,
-      appName: record.appName,
-      reconcileId: randomUUID(),
-    });
-    const spec = buildInstanceSpec(record, {
-      publishHost: this.options.publishHost,
-      stopTimeoutSeconds: this.options.stopTimeoutSeconds,
-      hashKey: this.hashKey,
-    });
+    const deleting = record.deletionRequestedAt !== null;
+    // Never deployed and not being removed: there is nothing to look at.
+    if (!deleting && record.desiredState === 'undeployed') return {};
 
     const stalled = record.status.stalledAt;
-    if (stalled && JSON.stringify(stalled) === JSON.stringify(stallPointOf(record))) {
-      log.debug('stalled on an error retrying cannot fix; waiting for a change');
-      return {};
-    }
+    if (stalled && JSON.stringify(stalled) === JSON.stringify(stallPointOf(record))) return {};
 
+    const digests = this.digestsOf(record);
     const desired: DesiredView = {
-      deleting: record.deletionRequestedAt !== null,
+      deleting,
       desiredState: record.desiredState,
-      specHash: spec.specHash,
+      specHash: digests.specHash,
       deployPending: record.deployRequests > record.status.appliedDeployRequests,
       restartPending: record.restartRequests > record.status.appliedRestartRequests,
       rebuildPending: record.rebuildRequests > record.status.appliedRebuildRequests,
       passwordPending:
         record.status.appliedPasswordFingerprint !== null &&
-        record.status.appliedPasswordFingerprint !== this.fingerprint(record),
+        record.status.appliedPasswordFingerprint !== digests.fingerprint,
     };
-    // Never deployed and not being removed: there is nothing to look at.
-    if (!desired.deleting && desired.desiredState === 'undeployed') return {};
     if (this.unchangedSinceVerified(record, desired)) return {};
+
+    const log = this.options.logger.child({
+      redisId,
+      appName: record.appName,
+      reconcileId: randomUUID(),
+    });
+    const spec = this.instanceSpec(record);
 
     try {
       const container = await this.ownContainer(record);
@@ -162,6 +170,10 @@ export class Reconciler {
     } catch (error) {
       this.options.cache?.invalidate(record.redisId);
       if (error instanceof Superseded) return { requeueAfterMs: 0 };
+      if (error instanceof ContainerGoneError) {
+        log.debug({ err: error }, 'the container went away meanwhile; looking again');
+        return { requeueAfterMs: GONE_RETRY_MS };
+      }
       const terminal = error instanceof RuntimeError && error.terminal;
       this.report.reportFailure(record, error, terminal);
       if (!terminal) throw error;
@@ -396,6 +408,30 @@ export class Reconciler {
   }
 
   private fingerprint(record: RedisRecord): string {
-    return passwordFingerprint(record.databasePassword, this.hashKey);
+    return this.digestsOf(record).fingerprint;
+  }
+
+  private instanceSpec(record: RedisRecord): InstanceSpec {
+    return buildInstanceSpec(record, {
+      publishHost: this.options.publishHost,
+      stopTimeoutSeconds: this.options.stopTimeoutSeconds,
+      hashKey: this.hashKey,
+    });
+  }
+
+  /**
+   * The record's spec hash and password fingerprint, remembered per generation: every change
+   * they depend on moves the generation, and computing them is most of an idle reconcile.
+   */
+  private digestsOf(record: RedisRecord): Digests {
+    const known = this.digests.get(record.redisId);
+    if (known && known.generation === record.generation) return known;
+    const digests = {
+      generation: record.generation,
+      specHash: this.instanceSpec(record).specHash,
+      fingerprint: passwordFingerprint(record.databasePassword, this.hashKey),
+    };
+    this.digests.set(record.redisId, digests);
+    return digests;
   }
 }

@@ -108,6 +108,17 @@ export interface RuntimeWatcher {
   onDisconnect(error: unknown): void;
 }
 
+/**
+ * The container went away under the call (removed, or being removed, by someone else). Not a
+ * failure: the next reconcile sees the new situation.
+ */
+export class ContainerGoneError extends RuntimeError {
+  constructor(message: string, cause: unknown) {
+    super(message, { cause });
+    this.name = 'ContainerGoneError';
+  }
+}
+
 /** A volume with the record's name that the controller did not create for that record. */
 export class ForeignVolumeError extends RuntimeError {
   constructor(message: string) {

@@ -10,6 +10,26 @@ export type Db = Database.Database;
 
 export const DATABASE_FILE = 'redis-controller.db';
 
+export type Statement = Database.Statement;
+
+/**
+ * Prepares each distinct SQL text once. Preparing is most of the cost of a small query, and
+ * better-sqlite3 keeps every prepared statement's native memory, so preparing per call made
+ * both CPU and memory grow with traffic. Callers must not leave a statement in pluck mode that
+ * another caller of the same text does not expect; each SQL text here has one use.
+ */
+export function statementCache(db: Db): (source: string) => Statement {
+  const statements = new Map<string, Statement>();
+  return (source) => {
+    let statement = statements.get(source);
+    if (!statement) {
+      statement = db.prepare(source);
+      statements.set(source, statement);
+    }
+    return statement;
+  };
+}
+
 /** Opens (creating if needed) the database in `dataDir`, or in memory for ':memory:'. */
 export function openDatabase(dataDir: string): Db {
   let file = ':memory:';

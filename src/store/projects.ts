@@ -2,7 +2,7 @@
  * Projects and their environments: the folders Dokploy files databases under.
  */
 import { conflict, notFound } from '../domain/errors.js';
-import type { Db } from './database.js';
+import { type Db, type Statement, statementCache } from './database.js';
 import { newId } from './ids.js';
 
 export interface Project {
@@ -43,10 +43,14 @@ export const DEFAULT_PROJECT_NAME = 'default';
 export const DEFAULT_ENVIRONMENT_NAME = 'production';
 
 export class ProjectRepository {
+  private readonly statement: (source: string) => Statement;
+
   constructor(
     private readonly db: Db,
     private readonly now: () => Date,
-  ) {}
+  ) {
+    this.statement = statementCache(db);
+  }
 
   /** Creates a project and, as Dokploy does, its "production" environment. */
   createProjectWithEnvironment(input: { name: string; description?: string | null }): {
@@ -71,25 +75,21 @@ export class ProjectRepository {
       description: input.description ?? null,
       createdAt: this.now().toISOString(),
     };
-    this.db
-      .prepare(
-        'INSERT INTO projects (projectId, name, description, createdAt) ' +
-          'VALUES (@projectId, @name, @description, @createdAt)',
-      )
-      .run(project);
+    this.statement(
+      'INSERT INTO projects (projectId, name, description, createdAt) ' +
+        'VALUES (@projectId, @name, @description, @createdAt)',
+    ).run(project);
     return project;
   }
 
   findProject(projectId: string): Project {
-    const row = this.db.prepare('SELECT * FROM projects WHERE projectId = ?').get(projectId);
+    const row = this.statement('SELECT * FROM projects WHERE projectId = ?').get(projectId);
     if (!row) throw notFound('Project');
     return row as Project;
   }
 
   listProjects(): ProjectWithEnvironments[] {
-    const projects = this.db
-      .prepare('SELECT * FROM projects ORDER BY createdAt')
-      .all() as Project[];
+    const projects = this.statement('SELECT * FROM projects ORDER BY createdAt').all() as Project[];
     const environments = this.listEnvironmentsWithServices();
     return projects.map((project) => ({
       ...project,
@@ -107,11 +107,10 @@ export class ProjectRepository {
   removeProject(projectId: string): Project {
     const remove = this.db.transaction(() => {
       const project = this.findProject(projectId);
-      const count = this.db
-        .prepare(
-          `SELECT COUNT(*) FROM redis JOIN environments USING (environmentId)
+      const count = this.statement(
+        `SELECT COUNT(*) FROM redis JOIN environments USING (environmentId)
            WHERE environments.projectId = ?`,
-        )
+      )
         .pluck()
         .get(projectId) as number;
       if (count > 0) {
@@ -119,8 +118,8 @@ export class ProjectRepository {
           `Project "${project.name}" still holds ${count} database(s); remove or move them first`,
         );
       }
-      this.db.prepare('DELETE FROM environments WHERE projectId = ?').run(projectId);
-      this.db.prepare('DELETE FROM projects WHERE projectId = ?').run(projectId);
+      this.statement('DELETE FROM environments WHERE projectId = ?').run(projectId);
+      this.statement('DELETE FROM projects WHERE projectId = ?').run(projectId);
       return project;
     });
     return remove();
@@ -136,8 +135,7 @@ export class ProjectRepository {
   removeEnvironment(environmentId: string): Environment {
     const remove = this.db.transaction(() => {
       const environment = this.findEnvironment(environmentId);
-      const count = this.db
-        .prepare('SELECT COUNT(*) FROM redis WHERE environmentId = ?')
+      const count = this.statement('SELECT COUNT(*) FROM redis WHERE environmentId = ?')
         .pluck()
         .get(environmentId) as number;
       if (count > 0) {
@@ -146,7 +144,7 @@ export class ProjectRepository {
             'remove or move them first',
         );
       }
-      this.db.prepare('DELETE FROM environments WHERE environmentId = ?').run(environmentId);
+      this.statement('DELETE FROM environments WHERE environmentId = ?').run(environmentId);
       return environment;
     });
     return remove();
@@ -156,21 +154,17 @@ export class ProjectRepository {
     projectId?: string,
     environmentId?: string,
   ): EnvironmentWithServices[] {
-    const environments = this.db
-      .prepare(
-        `SELECT * FROM environments
+    const environments = this.statement(
+      `SELECT * FROM environments
          WHERE (@projectId IS NULL OR projectId = @projectId)
            AND (@environmentId IS NULL OR environmentId = @environmentId)
          ORDER BY createdAt`,
-      )
-      .all({ projectId: projectId ?? null, environmentId: environmentId ?? null }) as Environment[];
-    const services = this.db
-      .prepare(
-        `SELECT redisId, name, appName, description, applicationStatus, createdAt, serverId,
+    ).all({ projectId: projectId ?? null, environmentId: environmentId ?? null }) as Environment[];
+    const services = this.statement(
+      `SELECT redisId, name, appName, description, applicationStatus, createdAt, serverId,
            environmentId
          FROM redis WHERE deletionRequestedAt IS NULL ORDER BY createdAt`,
-      )
-      .all() as (RedisSummary & { environmentId: string })[];
+    ).all() as (RedisSummary & { environmentId: string })[];
     return environments.map((environment) => ({
       ...environment,
       redis: services
@@ -185,9 +179,10 @@ export class ProjectRepository {
     description?: string | null;
   }): Environment {
     this.findProject(input.projectId);
-    const taken = this.db
-      .prepare('SELECT 1 FROM environments WHERE projectId = ? AND name = ?')
-      .get(input.projectId, input.name);
+    const taken = this.statement('SELECT 1 FROM environments WHERE projectId = ? AND name = ?').get(
+      input.projectId,
+      input.name,
+    );
     if (taken) throw conflict(`Environment "${input.name}" already exists in this project`);
 
     const environment: Environment = {
@@ -197,19 +192,17 @@ export class ProjectRepository {
       description: input.description ?? null,
       createdAt: this.now().toISOString(),
     };
-    this.db
-      .prepare(
-        'INSERT INTO environments (environmentId, projectId, name, description, createdAt) ' +
-          'VALUES (@environmentId, @projectId, @name, @description, @createdAt)',
-      )
-      .run(environment);
+    this.statement(
+      'INSERT INTO environments (environmentId, projectId, name, description, createdAt) ' +
+        'VALUES (@environmentId, @projectId, @name, @description, @createdAt)',
+    ).run(environment);
     return environment;
   }
 
   findEnvironment(environmentId: string): Environment {
-    const row = this.db
-      .prepare('SELECT * FROM environments WHERE environmentId = ?')
-      .get(environmentId);
+    const row = this.statement('SELECT * FROM environments WHERE environmentId = ?').get(
+      environmentId,
+    );
     if (!row) throw notFound('Environment');
     return row as Environment;
   }
@@ -217,7 +210,7 @@ export class ProjectRepository {
   /** On a store with no project at all, creates "default" with an environment "production". */
   seedDefaults(): void {
     const seed = this.db.transaction(() => {
-      const any = this.db.prepare('SELECT 1 FROM projects LIMIT 1').get();
+      const any = this.statement('SELECT 1 FROM projects LIMIT 1').get();
       if (any) return;
       const project = this.createProject({
         name: DEFAULT_PROJECT_NAME,

@@ -14,7 +14,7 @@ import {
   type RedisStatus,
   redisUrl,
 } from '../domain/redis.js';
-import type { Db } from './database.js';
+import { type Db, type Statement, statementCache } from './database.js';
 import { newId } from './ids.js';
 import type { SecretBox } from './secret-box.js';
 
@@ -99,12 +99,16 @@ function specParams(spec: Partial<RedisSpec>, secrets: SecretBox): Record<string
 }
 
 export class RedisRepository {
+  private readonly statement: (source: string) => Statement;
+
   constructor(
     private readonly db: Db,
     private readonly now: () => Date,
     private readonly secrets: SecretBox,
     private readonly onChange: (redisId: string) => void,
-  ) {}
+  ) {
+    this.statement = statementCache(db);
+  }
 
   create(spec: RedisSpec, source = 'api'): RedisRecord {
     const redisId = newId();
@@ -114,21 +118,19 @@ export class RedisRepository {
       this.assertEnvironment(spec.environmentId);
       this.assertAppNameFree(spec.appName, null);
       this.assertPortFree(spec.externalPort, null);
-      this.db
-        .prepare(
-          `INSERT INTO redis (redisId, ${SPEC_COLUMNS.join(', ')}, createdAt, updatedAt,
+      this.statement(
+        `INSERT INTO redis (redisId, ${SPEC_COLUMNS.join(', ')}, createdAt, updatedAt,
              source, status)
            VALUES (@redisId, ${SPEC_COLUMNS.map((c) => `@${c}`).join(', ')}, @createdAt,
              @updatedAt, @source, @status)`,
-        )
-        .run({
-          ...specParams(spec, this.secrets),
-          redisId,
-          createdAt: timestamp,
-          updatedAt: timestamp,
-          source,
-          status: JSON.stringify(initialStatus()),
-        });
+      ).run({
+        ...specParams(spec, this.secrets),
+        redisId,
+        createdAt: timestamp,
+        updatedAt: timestamp,
+        source,
+        status: JSON.stringify(initialStatus()),
+      });
     });
     insert();
 
@@ -144,14 +146,14 @@ export class RedisRepository {
   }
 
   findIncludingDeleted(redisId: string): RedisRecord | null {
-    const row = this.db.prepare('SELECT * FROM redis WHERE redisId = ?').get(redisId);
+    const row = this.statement('SELECT * FROM redis WHERE redisId = ?').get(redisId);
     return row ? fromRow(row as RedisRow, this.secrets) : null;
   }
 
   list(): RedisRecord[] {
-    const rows = this.db
-      .prepare('SELECT * FROM redis WHERE deletionRequestedAt IS NULL ORDER BY createdAt')
-      .all() as RedisRow[];
+    const rows = this.statement(
+      'SELECT * FROM redis WHERE deletionRequestedAt IS NULL ORDER BY createdAt',
+    ).all() as RedisRow[];
     return rows.map((row) => fromRow(row, this.secrets));
   }
 
@@ -185,21 +187,19 @@ export class RedisRepository {
 
     const from = `FROM redis r JOIN environments e ON e.environmentId = r.environmentId
       WHERE ${conditions.join(' AND ')}`;
-    const items = this.db
-      .prepare(
-        `SELECT r.redisId, r.name, r.appName, r.description, r.environmentId,
+    const items = this.statement(
+      `SELECT r.redisId, r.name, r.appName, r.description, r.environmentId,
            r.applicationStatus, r.createdAt
          ${from} ORDER BY r.createdAt DESC, r.redisId LIMIT @limit OFFSET @offset`,
-      )
-      .all(params) as RedisSearchItem[];
+    ).all(params) as RedisSearchItem[];
     const { limit: _limit, offset: _offset, ...countParams } = params;
-    const total = this.db.prepare(`SELECT COUNT(*) ${from}`).pluck().get(countParams) as number;
+    const total = this.statement(`SELECT COUNT(*) ${from}`).pluck().get(countParams) as number;
     return { items, total };
   }
 
   /** Every id, including records being removed, for the periodic resync. */
   listIds(): string[] {
-    return this.db.prepare('SELECT redisId FROM redis').pluck().all() as string[];
+    return this.statement('SELECT redisId FROM redis').pluck().all() as string[];
   }
 
   /** Applies a spec patch; the generation moves only when something the container uses changed. */
@@ -240,18 +240,16 @@ export class RedisRepository {
         this.secrets,
       );
       const assignments = Object.keys(params).map((column) => `${column} = @${column}`);
-      this.db
-        .prepare(
-          `UPDATE redis SET ${assignments.join(', ')}, updatedAt = @updatedAt,
+      this.statement(
+        `UPDATE redis SET ${assignments.join(', ')}, updatedAt = @updatedAt,
              generation = generation + @bump
            WHERE redisId = @redisId`,
-        )
-        .run({
-          ...params,
-          redisId,
-          updatedAt: this.now().toISOString(),
-          bump: runtimeChange ? 1 : 0,
-        });
+      ).run({
+        ...params,
+        redisId,
+        updatedAt: this.now().toISOString(),
+        bump: runtimeChange ? 1 : 0,
+      });
       return runtimeChange;
     });
 
@@ -269,21 +267,19 @@ export class RedisRepository {
     options: { deploy?: boolean; applicationStatus?: ApplicationStatus } = {},
   ): RedisRecord {
     this.find(redisId);
-    this.db
-      .prepare(
-        `UPDATE redis SET desiredState = @desiredState,
+    this.statement(
+      `UPDATE redis SET desiredState = @desiredState,
            deployRequests = deployRequests + @deploy,
            applicationStatus = COALESCE(@applicationStatus, applicationStatus),
            updatedAt = @updatedAt
          WHERE redisId = @redisId`,
-      )
-      .run({
-        redisId,
-        desiredState,
-        deploy: options.deploy ? 1 : 0,
-        applicationStatus: options.applicationStatus ?? null,
-        updatedAt: this.now().toISOString(),
-      });
+    ).run({
+      redisId,
+      desiredState,
+      deploy: options.deploy ? 1 : 0,
+      applicationStatus: options.applicationStatus ?? null,
+      updatedAt: this.now().toISOString(),
+    });
     this.onChange(redisId);
     return this.find(redisId);
   }
@@ -292,12 +288,10 @@ export class RedisRepository {
   request(redisId: string, kind: 'restart' | 'rebuild'): RedisRecord {
     this.find(redisId);
     const column = kind === 'restart' ? 'restartRequests' : 'rebuildRequests';
-    this.db
-      .prepare(
-        `UPDATE redis SET ${column} = ${column} + 1, updatedAt = @updatedAt
+    this.statement(
+      `UPDATE redis SET ${column} = ${column} + 1, updatedAt = @updatedAt
          WHERE redisId = @redisId`,
-      )
-      .run({ redisId, updatedAt: this.now().toISOString() });
+    ).run({ redisId, updatedAt: this.now().toISOString() });
     this.onChange(redisId);
     return this.find(redisId);
   }
@@ -306,9 +300,9 @@ export class RedisRepository {
   markDeleted(redisId: string): RedisRecord {
     const record = this.find(redisId);
     const timestamp = this.now().toISOString();
-    this.db
-      .prepare('UPDATE redis SET deletionRequestedAt = @timestamp WHERE redisId = @redisId')
-      .run({ redisId, timestamp });
+    this.statement(
+      'UPDATE redis SET deletionRequestedAt = @timestamp WHERE redisId = @redisId',
+    ).run({ redisId, timestamp });
     this.onChange(redisId);
     return { ...record, deletionRequestedAt: timestamp };
   }
@@ -316,47 +310,46 @@ export class RedisRepository {
   /** Overrides the reported status until the reconciler's next real transition. */
   setApplicationStatus(redisId: string, applicationStatus: ApplicationStatus): RedisRecord {
     this.find(redisId);
-    this.db
-      .prepare('UPDATE redis SET applicationStatus = ? WHERE redisId = ?')
-      .run(applicationStatus, redisId);
+    this.statement('UPDATE redis SET applicationStatus = ? WHERE redisId = ?').run(
+      applicationStatus,
+      redisId,
+    );
     return this.find(redisId);
   }
 
   /** The reconciler's report. Touches status columns only, so it never undoes a spec write. */
   writeStatus(redisId: string, status: RedisStatus, applicationStatus?: ApplicationStatus): void {
-    this.db
-      .prepare(
-        `UPDATE redis SET status = @status,
+    this.statement(
+      `UPDATE redis SET status = @status,
            applicationStatus = COALESCE(@applicationStatus, applicationStatus)
          WHERE redisId = @redisId`,
-      )
-      .run({
-        redisId,
-        // The endpoint's URL holds the password; it is rebuilt on read.
-        status: JSON.stringify({
-          ...status,
-          endpoint: status.endpoint && { host: status.endpoint.host, port: status.endpoint.port },
-        }),
-        applicationStatus: applicationStatus ?? null,
-      });
+    ).run({
+      redisId,
+      // The endpoint's URL holds the password; it is rebuilt on read.
+      status: JSON.stringify({
+        ...status,
+        endpoint: status.endpoint && { host: status.endpoint.host, port: status.endpoint.port },
+      }),
+      applicationStatus: applicationStatus ?? null,
+    });
   }
 
   /** Removes the row for good; only the reconciler calls this, after the runtime is clean. */
   purge(redisId: string): void {
-    this.db.prepare('DELETE FROM redis WHERE redisId = ?').run(redisId);
+    this.statement('DELETE FROM redis WHERE redisId = ?').run(redisId);
   }
 
   private assertEnvironment(environmentId: string): void {
-    const row = this.db
-      .prepare('SELECT 1 FROM environments WHERE environmentId = ?')
-      .get(environmentId);
+    const row = this.statement('SELECT 1 FROM environments WHERE environmentId = ?').get(
+      environmentId,
+    );
     if (!row) throw notFound('Environment');
   }
 
   private assertAppNameFree(appName: string, ownId: string | null): void {
-    const holder = this.db
-      .prepare('SELECT redisId, deletionRequestedAt FROM redis WHERE appName = ?')
-      .get(appName) as { redisId: string; deletionRequestedAt: string | null } | undefined;
+    const holder = this.statement(
+      'SELECT redisId, deletionRequestedAt FROM redis WHERE appName = ?',
+    ).get(appName) as { redisId: string; deletionRequestedAt: string | null } | undefined;
     if (!holder || holder.redisId === ownId) return;
     if (holder.deletionRequestedAt) {
       throw conflict(`appName "${appName}" belongs to a database still being removed; retry soon`);
@@ -366,9 +359,9 @@ export class RedisRepository {
 
   /** The database that has `port` as its external port, if any (including one being removed). */
   portHolder(port: number): { redisId: string; appName: string } | null {
-    const holder = this.db
-      .prepare('SELECT redisId, appName FROM redis WHERE externalPort = ?')
-      .get(port) as { redisId: string; appName: string } | undefined;
+    const holder = this.statement('SELECT redisId, appName FROM redis WHERE externalPort = ?').get(
+      port,
+    ) as { redisId: string; appName: string } | undefined;
     return holder ?? null;
   }
 

@@ -3,18 +3,22 @@
  */
 import { conflict, notFound } from '../domain/errors.js';
 import type { ServerRecord, ServerSpec } from '../domain/server.js';
-import type { Db } from './database.js';
+import { type Db, type Statement, statementCache } from './database.js';
 import { newId } from './ids.js';
 import type { SecretBox } from './secret-box.js';
 
 const SEALED = ['tlsKey', 'sshPrivateKey'] as const;
 
 export class ServerRepository {
+  private readonly statement: (source: string) => Statement;
+
   constructor(
     private readonly db: Db,
     private readonly now: () => Date,
     private readonly secrets: SecretBox,
-  ) {}
+  ) {
+    this.statement = statementCache(db);
+  }
 
   create(spec: ServerSpec): ServerRecord {
     const server: ServerRecord = {
@@ -27,27 +31,23 @@ export class ServerRepository {
       const value = server[column];
       row[column] = value === null ? null : this.secrets.seal(value);
     }
-    this.db
-      .prepare(
-        `INSERT INTO servers (serverId, name, description, dockerHost, publicHost, tlsCa, tlsCert,
+    this.statement(
+      `INSERT INTO servers (serverId, name, description, dockerHost, publicHost, tlsCa, tlsCert,
            tlsKey, sshPrivateKey, createdAt)
          VALUES (@serverId, @name, @description, @dockerHost, @publicHost, @tlsCa, @tlsCert,
            @tlsKey, @sshPrivateKey, @createdAt)`,
-      )
-      .run(row);
+    ).run(row);
     return server;
   }
 
   find(serverId: string): ServerRecord {
-    const row = this.db.prepare('SELECT * FROM servers WHERE serverId = ?').get(serverId);
+    const row = this.statement('SELECT * FROM servers WHERE serverId = ?').get(serverId);
     if (!row) throw notFound('Server');
     return this.open(row as ServerRecord);
   }
 
   list(): ServerRecord[] {
-    const rows = this.db
-      .prepare('SELECT * FROM servers ORDER BY createdAt')
-      .all() as ServerRecord[];
+    const rows = this.statement('SELECT * FROM servers ORDER BY createdAt').all() as ServerRecord[];
     return rows.map((row) => this.open(row));
   }
 
@@ -55,8 +55,7 @@ export class ServerRepository {
   remove(serverId: string): ServerRecord {
     const remove = this.db.transaction(() => {
       const server = this.find(serverId);
-      const count = this.db
-        .prepare('SELECT COUNT(*) FROM redis WHERE serverId = ?')
+      const count = this.statement('SELECT COUNT(*) FROM redis WHERE serverId = ?')
         .pluck()
         .get(serverId) as number;
       if (count > 0) {
@@ -64,7 +63,7 @@ export class ServerRepository {
           `Server "${server.name}" still holds ${count} database(s); remove them first`,
         );
       }
-      this.db.prepare('DELETE FROM servers WHERE serverId = ?').run(serverId);
+      this.statement('DELETE FROM servers WHERE serverId = ?').run(serverId);
       return server;
     });
     return remove();

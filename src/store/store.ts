@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { type Db, openDatabase } from './database.js';
+import { type Db, openDatabase, type Statement, statementCache } from './database.js';
 import { ProjectRepository } from './projects.js';
 import { RedisRepository } from './redis.js';
 import { loadSecretKey, SecretBox } from './secret-box.js';
@@ -27,11 +27,13 @@ export class Store {
   readonly servers: ServerRepository;
   readonly secrets: SecretBox;
   private readonly changes = new EventEmitter();
+  private readonly statement: (source: string) => Statement;
 
   constructor(options: StoreOptions) {
     const now = options.now ?? (() => new Date());
     this.secrets = new SecretBox(loadSecretKey(options.dataDir, options.secretKey ?? null));
     this.db = openDatabase(options.dataDir);
+    this.statement = statementCache(this.db);
     this.projects = new ProjectRepository(this.db, now);
     this.redis = new RedisRepository(this.db, now, this.secrets, (redisId) =>
       this.changes.emit('redis', redisId),
@@ -51,12 +53,13 @@ export class Store {
    * for secrets come from `secrets.derive`, which the database alone does not reveal.
    */
   randomValue(name: string): Buffer {
-    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(name);
+    const row = this.statement('SELECT value FROM meta WHERE key = ?').pluck().get(name);
     if (typeof row === 'string') return Buffer.from(row, 'base64');
     const value = randomBytes(32);
-    this.db
-      .prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)')
-      .run(name, value.toString('base64'));
+    this.statement('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(
+      name,
+      value.toString('base64'),
+    );
     return this.randomValue(name);
   }
 

@@ -3,7 +3,7 @@
  * would add nothing, and a leaked database file yields no usable token.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Db } from './database.js';
+import { type Db, type Statement, statementCache } from './database.js';
 import { newId } from './ids.js';
 
 export function hashToken(token: string): string {
@@ -16,40 +16,42 @@ export function generateToken(): string {
 }
 
 export class TokenRepository {
+  private readonly statement: (source: string) => Statement;
+
   constructor(
     private readonly db: Db,
     private readonly now: () => Date,
-  ) {}
+  ) {
+    this.statement = statementCache(db);
+  }
 
   /** Stores the token's hash under `name`, replacing any token of that name. */
   put(name: string, token: string): void {
-    this.db
-      .prepare(
-        `INSERT INTO api_tokens (tokenId, name, tokenHash, createdAt)
+    this.statement(
+      `INSERT INTO api_tokens (tokenId, name, tokenHash, createdAt)
          VALUES (@tokenId, @name, @tokenHash, @createdAt)
          ON CONFLICT(name) DO UPDATE SET tokenHash = excluded.tokenHash,
            createdAt = excluded.createdAt`,
-      )
-      .run({
-        tokenId: newId(),
-        name,
-        tokenHash: hashToken(token),
-        createdAt: this.now().toISOString(),
-      });
+    ).run({
+      tokenId: newId(),
+      name,
+      tokenHash: hashToken(token),
+      createdAt: this.now().toISOString(),
+    });
   }
 
   has(name: string): boolean {
-    return this.db.prepare('SELECT 1 FROM api_tokens WHERE name = ?').get(name) !== undefined;
+    return this.statement('SELECT 1 FROM api_tokens WHERE name = ?').get(name) !== undefined;
   }
 
   remove(name: string): void {
-    this.db.prepare('DELETE FROM api_tokens WHERE name = ?').run(name);
+    this.statement('DELETE FROM api_tokens WHERE name = ?').run(name);
   }
 
   /** True when the presented token matches a stored one; compared in constant time. */
   verify(token: string): boolean {
     const presented = Buffer.from(hashToken(token), 'hex');
-    const hashes = this.db.prepare('SELECT tokenHash FROM api_tokens').pluck().all() as string[];
+    const hashes = this.statement('SELECT tokenHash FROM api_tokens').pluck().all() as string[];
     let match = false;
     for (const hash of hashes) {
       if (timingSafeEqual(presented, Buffer.from(hash, 'hex'))) match = true;

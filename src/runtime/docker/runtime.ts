@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { withDefaultTag } from '../image-ref.js';
 import {
+  ContainerGoneError,
   type ContainerState,
   ForeignVolumeError,
   type InstanceSpec,
@@ -40,6 +41,12 @@ export interface DockerRuntimeOptions {
 function rethrow(error: unknown, what: string): never {
   if (error instanceof RuntimeError) throw error;
   throw new RuntimeError(`${what}: ${engineReason(error)}`, { cause: error });
+}
+
+/** 404, or 409 because a removal is under way: the container is going or gone. */
+function goneUnderUs(error: unknown): boolean {
+  const status = statusOf(error);
+  return status === 404 || (status === 409 && /removal|being removed/i.test(engineReason(error)));
 }
 
 export class DockerRuntime implements Runtime {
@@ -263,6 +270,7 @@ export class DockerRuntime implements Runtime {
     } catch (error) {
       if (statusOf(error) === 304) return;
       const reason = engineReason(error);
+      if (goneUnderUs(error)) throw new ContainerGoneError(`container ${id} is gone`, error);
       if (portTaken(reason)) {
         const address = hostAddressIn(reason);
         const what = address === null ? 'the external port' : `host port ${address}`;
@@ -290,6 +298,7 @@ export class DockerRuntime implements Runtime {
     try {
       await this.docker.getContainer(id).restart({ t: timeoutSeconds });
     } catch (error) {
+      if (goneUnderUs(error)) throw new ContainerGoneError(`container ${id} is gone`, error);
       rethrow(error, 'restarting the container failed');
     }
   }
