@@ -78,8 +78,13 @@ export function plan(desired: DesiredView, observed: ObservedView): Plan {
   }
 
   const running = container !== null && RUNNING_STATES.has(container.state);
-  if (container && desired.passwordPending) {
-    steps.push({ kind: container.state === 'running' ? 'applyPassword' : 'writeConfig' });
+  const startsAgain = container !== null && container.state !== 'running';
+  if (container?.state === 'running' && desired.passwordPending) {
+    steps.push({ kind: 'applyPassword' });
+  } else if (startsAgain && (desired.passwordPending || desired.desiredState === 'running')) {
+    // Written before every start of an existing container: a controller killed between
+    // creating a container and writing its config left one that could never start.
+    steps.push({ kind: 'writeConfig' });
   }
 
   if (desired.desiredState === 'stopped') {

@@ -58,6 +58,9 @@ const READY_POLL_MS = 200;
 /** Log lines quoted in the status when a container exits during start. */
 const EXIT_LOG_LINES = 10;
 
+/** Restarts by the engine, while waiting for readiness, after which Redis counts as crashing. */
+const CRASH_LOOP_RESTARTS = 2;
+
 /** Wait before looking again when the container vanished under a call. */
 const GONE_RETRY_MS = 100;
 
@@ -321,18 +324,20 @@ export class Reconciler {
     const runtime = this.runtimeOf(record);
     const deadline = Date.now() + this.options.readyTimeoutMs;
     let lastOutput = '';
+    let firstRestartCount: number | undefined;
     for (;;) {
       if (signal?.aborted || this.superseded(record)) throw new Superseded();
       const container = await runtime.findContainer(record.appName);
       if (!container || container.id !== containerId) {
-        throw new RuntimeError('the container disappeared while starting');
+        throw new ContainerGoneError('the container disappeared while starting', null);
       }
-      // 'restarting': the engine's restart policy is already on a second try; it crashed.
-      if (
-        container.state === 'exited' ||
-        container.state === 'dead' ||
-        container.state === 'restarting'
-      ) {
+      // The engine's restart policy may be bringing it back (with its config, just written);
+      // a few more restarts while waiting mean it keeps crashing.
+      firstRestartCount ??= container.restartCount;
+      const crashLooping =
+        container.state === 'restarting' &&
+        container.restartCount - firstRestartCount >= CRASH_LOOP_RESTARTS;
+      if (container.state === 'exited' || container.state === 'dead' || crashLooping) {
         const logs = await runtime.logs(containerId, EXIT_LOG_LINES);
         const oom = container.oomKilled ? ' (killed for running out of memory)' : '';
         const restarts =

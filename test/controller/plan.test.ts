@@ -88,9 +88,14 @@ describe('plan', () => {
     expect(kinds(result)).not.toContain('removeVolume');
   });
 
-  it('starts a stopped container instead of recreating it', () => {
+  it('starts a stopped container instead of recreating it, writing its config first', () => {
     const result = plan(desired(), observed({ container: container({ state: 'exited' }) }));
-    expect(kinds(result)).toEqual(['startContainer', 'waitReady']);
+    expect(kinds(result)).toEqual(['writeConfig', 'startContainer', 'waitReady']);
+  });
+
+  it('gives a container created but never started its config before starting it', () => {
+    const result = plan(desired(), observed({ container: container({ state: 'created' }) }));
+    expect(kinds(result)).toEqual(['writeConfig', 'startContainer', 'waitReady']);
   });
 
   it('restarts a running container on a reload request', () => {
@@ -176,8 +181,8 @@ describe('plan', () => {
     expect(kinds(result)).not.toContain('writeConfig');
   });
 
-  it('waits on a container the engine is restarting instead of starting it', () => {
+  it('waits on a container the engine is restarting, after making sure it has its config', () => {
     const result = plan(desired(), observed({ container: container({ state: 'restarting' }) }));
-    expect(kinds(result)).toEqual(['waitReady']);
+    expect(kinds(result)).toEqual(['writeConfig', 'waitReady']);
   });
 });
