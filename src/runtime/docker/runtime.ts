@@ -43,10 +43,15 @@ function rethrow(error: unknown, what: string): never {
   throw new RuntimeError(`${what}: ${engineReason(error)}`, { cause: error });
 }
 
-/** 404, or 409 because a removal is under way: the container is going or gone. */
+/**
+ * The container is going or gone: 404 (for the container, not a path in it), or an answer
+ * saying a removal is under way (409, or 500 "RWLayer … nil" while its layer is torn down).
+ */
 function goneUnderUs(error: unknown): boolean {
   const status = statusOf(error);
-  return status === 404 || (status === 409 && /removal|being removed/i.test(engineReason(error)));
+  const reason = engineReason(error);
+  if (status === 404) return /no such container/i.test(reason);
+  return (status === 409 || status === 500) && /removal|being removed|RWLayer/i.test(reason);
 }
 
 export class DockerRuntime implements Runtime {
@@ -358,8 +363,22 @@ export class DockerRuntime implements Runtime {
     try {
       await this.docker.getContainer(id).putArchive(configArchive(configText), { path: '/etc' });
     } catch (error) {
+      if (goneUnderUs(error) || (statusOf(error) === 404 && (await this.isGoing(id)))) {
+        throw new ContainerGoneError(`container ${id} is gone`, error);
+      }
       // The archive holds the password: say only that writing it failed.
       rethrow(error, 'writing the Redis config into the container failed');
+    }
+  }
+
+  /** True when the container is absent or being torn down, as opposed to merely lacking a path. */
+  private async isGoing(id: string): Promise<boolean> {
+    try {
+      const { State } = await this.docker.getContainer(id).inspect();
+      return State.Status === 'removing' || State.Status === 'dead';
+    } catch (error) {
+      if (statusOf(error) === 404) return true;
+      rethrow(error, 'inspecting the container failed');
     }
   }
 
