@@ -1,0 +1,170 @@
+/**
+ * The controller creates a container and then writes its config file into it: two engine calls.
+ * Here it is killed with SIGKILL the moment the engine reports the container created, which
+ * usually lands between the two, and is started again. The container it left must not stay
+ * broken: the database must come up, with its data.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONFIG_PATH } from '../../src/runtime/redis-config.js';
+import { testEngine } from '../support/engine.js';
+import { freePort } from '../support/resp.js';
+import { ChildController, sleep } from './support/child.js';
+import { type KeyHolder, lostKeys, writeKeys } from './support/keys.js';
+import { ownerIdFrom, removeOwned, testDocker } from './support/owned.js';
+
+const PASSWORD = 'create-window-password';
+/** How long a database may take to come up after the restart. */
+const CONVERGE_TIMEOUT_MS = 30_000;
+
+interface Row {
+  redisId: string;
+  applicationStatus: string;
+  status: { phase: string; observedGeneration: number; lastError: string | null };
+}
+
+let docker: Docker;
+let dataDir: string;
+let child: ChildController;
+let environmentId: string;
+const appNames: string[] = [];
+
+beforeAll(async () => {
+  docker = await testDocker();
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rc-crash-window-'));
+  child = new ChildController({
+    dataDir,
+    port: await freePort(),
+    dockerHost: testEngine().dockerHost,
+    token: 'crash-window-token-0123456789',
+  });
+  await child.start();
+  const projects = await child.get('/api/project.all');
+  const list = projects.body as { environments: { environmentId: string }[] }[];
+  environmentId = list[0]?.environments[0]?.environmentId ?? '';
+});
+
+afterAll(async () => {
+  await child?.stop();
+  const owner = await ownerIdFrom(docker, {
+    containers: appNames,
+    volumes: appNames.map((name) => `${name}-data`),
+  });
+  if (owner) await removeOwned(docker, owner);
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** Arms a SIGKILL of the controller for the engine's next `create` of the container. */
+async function killOnCreate(appName: string): Promise<() => Promise<void>> {
+  const events = (await docker.getEvents({
+    filters: { type: ['container'], event: ['create'], container: [appName] },
+  })) as NodeJS.ReadableStream & { destroy(): void };
+  const killed = new Promise<void>((resolve) => {
+    events.once('data', () => {
+      void child.kill9().then(resolve);
+    });
+  });
+  return async () => {
+    await killed;
+    events.destroy();
+  };
+}
+
+async function waitRunningAt(redisId: string, generation: number, what: string): Promise<Row> {
+  const deadline = Date.now() + CONVERGE_TIMEOUT_MS;
+  let last: unknown = null;
+  while (Date.now() < deadline) {
+    const answer = await child.get(`/api/redis.one?redisId=${redisId}`);
+    last = answer.body;
+    const row = answer.body as Row;
+    const done = row.applicationStatus === 'done' && row.status.phase === 'Running';
+    if (done && row.status.observedGeneration === generation) return row;
+    await sleep(200);
+  }
+  throw new Error(
+    `${what}: not running within ${CONVERGE_TIMEOUT_MS} ms of the restart; ` +
+      `last row: ${JSON.stringify(last)}`,
+  );
+}
+
+async function createDb(): Promise<{ redisId: string; db: KeyHolder }> {
+  const appName = `crash-window-${Math.random().toString(36).slice(2, 8)}`;
+  appNames.push(appName);
+  const port = await freePort();
+  const created = await child.post('/api/redis.create', {
+    name: 'create window',
+    appName,
+    databasePassword: PASSWORD,
+    dockerImage: testEngine().redisImage,
+    environmentId,
+    externalPort: port,
+  });
+  expect(created.status, JSON.stringify(created.body)).toBe(200);
+  const { redisId } = created.body as Row;
+  return { redisId, db: { appName, password: PASSWORD, port, keys: new Map() } };
+}
+
+/** Whether the container holds its config file, which the controller writes after creating it. */
+async function hasConfig(appName: string): Promise<boolean> {
+  try {
+    await docker.getContainer(appName).getArchive({ path: CONFIG_PATH });
+    return true;
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return false;
+    throw error;
+  }
+}
+
+/** The kill races the controller's next engine call; this many tries usually land one inside. */
+const ATTEMPTS = 5;
+
+describe('a controller killed right after the engine created a container', () => {
+  it('brings up a database whose first start created it', async () => {
+    let windowHit = false;
+    for (let attempt = 1; attempt <= ATTEMPTS && !windowHit; attempt++) {
+      const { redisId, db } = await createDb();
+      // A start carries no deploy request, so nothing forces the container to be recreated.
+      const killed = await killOnCreate(db.appName);
+      await child.post('/api/redis.start', { redisId });
+      await killed();
+      windowHit = !(await hasConfig(db.appName));
+      await child.start();
+      await waitRunningAt(
+        redisId,
+        1,
+        `attempt ${attempt}: a database started just before the crash ` +
+          `(${windowHit ? 'killed before' : 'killed after'} its config file was written)`,
+      );
+    }
+    if (!windowHit) console.info(`no kill landed before the config file in ${ATTEMPTS} tries`);
+    expect(child.unexpectedExits).toEqual([]);
+  }, 150_000);
+
+  it('brings up a database whose update recreated it, with its data', async () => {
+    const { redisId, db } = await createDb();
+    await child.post('/api/redis.deploy', { redisId });
+    await waitRunningAt(redisId, 1, 'a database deployed without a crash');
+
+    let windowHit = false;
+    for (let attempt = 1; attempt <= ATTEMPTS && !windowHit; attempt++) {
+      await writeKeys(db, `window${attempt}`, 3);
+      const killed = await killOnCreate(db.appName);
+      await child.post('/api/redis.update', { redisId, env: `AFTER_CRASH=${attempt}` });
+      await killed();
+      windowHit = !(await hasConfig(db.appName));
+      await child.start();
+      await waitRunningAt(
+        redisId,
+        1 + attempt,
+        `attempt ${attempt}: a database updated just before the crash ` +
+          `(${windowHit ? 'killed before' : 'killed after'} its config file was written)`,
+      );
+      expect(await lostKeys(db), `keys lost on attempt ${attempt}`).toEqual([]);
+    }
+    if (!windowHit) console.info(`no kill landed before the config file in ${ATTEMPTS} tries`);
+    expect(child.unexpectedExits).toEqual([]);
+  }, 150_000);
+});
