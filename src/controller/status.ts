@@ -160,6 +160,15 @@ export class StatusReporter {
   }
 }
 
+/** Conditions of a record at rest: Ready as given, neither progressing nor degraded. */
+function settled(ready: Omit<ConditionUpdate, 'type'>, reason: string, message: string) {
+  return [
+    { type: 'Ready', ...ready },
+    { type: 'Progressing', status: 'False', reason, message },
+    { type: 'Degraded', status: 'False', reason, message },
+  ] satisfies ConditionUpdate[];
+}
+
 function summarise(outcome: Outcome): {
   phase: RedisStatus['phase'];
   applicationStatus: ApplicationStatus;
@@ -170,37 +179,32 @@ function summarise(outcome: Outcome): {
       return {
         phase: 'Running',
         applicationStatus: 'done',
-        conditions: [
-          { type: 'Ready', status: 'True', reason: 'PingAnswered', message: 'Redis answers PING' },
-          { type: 'Progressing', status: 'False', reason: 'Reconciled', message: 'Up to date' },
-          { type: 'Degraded', status: 'False', reason: 'Reconciled', message: 'Up to date' },
-        ],
+        conditions: settled(
+          { status: 'True', reason: 'PingAnswered', message: 'Redis answers PING' },
+          'Reconciled',
+          'Up to date',
+        ),
       };
     case 'stopped':
       return {
         phase: 'Stopped',
         applicationStatus: 'idle',
-        conditions: [
-          { type: 'Ready', status: 'False', reason: 'Stopped', message: 'Stopped on request' },
-          { type: 'Progressing', status: 'False', reason: 'Reconciled', message: 'Up to date' },
-          { type: 'Degraded', status: 'False', reason: 'Reconciled', message: 'Up to date' },
-        ],
+        conditions: settled(
+          { status: 'False', reason: 'Stopped', message: 'Stopped on request' },
+          'Reconciled',
+          'Up to date',
+        ),
       };
     case 'undeployed':
     case 'deleted':
       return {
         phase: 'Pending',
         applicationStatus: 'idle',
-        conditions: [
-          { type: 'Ready', status: 'False', reason: 'NotDeployed', message: 'Not deployed yet' },
-          {
-            type: 'Progressing',
-            status: 'False',
-            reason: 'NotDeployed',
-            message: 'Not deployed yet',
-          },
-          { type: 'Degraded', status: 'False', reason: 'NotDeployed', message: 'Not deployed yet' },
-        ],
+        conditions: settled(
+          { status: 'False', reason: 'NotDeployed', message: 'Not deployed yet' },
+          'NotDeployed',
+          'Not deployed yet',
+        ),
       };
   }
 }

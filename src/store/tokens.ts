@@ -19,7 +19,7 @@ export class TokenRepository {
   private readonly statement: (source: string) => Statement;
 
   constructor(
-    private readonly db: Db,
+    db: Db,
     private readonly now: () => Date,
   ) {
     this.statement = statementCache(db);
