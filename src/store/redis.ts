@@ -259,7 +259,9 @@ export class RedisRepository {
 
   /**
    * Sets what should run. `deploy` also counts a deploy request, which the reconciler carries
-   * out once; `applicationStatus` is the summary shown until the reconciler reports.
+   * out once; `applicationStatus` is the summary shown until the reconciler reports. Asking for
+   * the state already asked for (start on a running database) changes nothing, not even the
+   * summary, since no transition will follow to replace it.
    */
   setDesiredState(
     redisId: string,
@@ -270,7 +272,10 @@ export class RedisRepository {
     this.statement(
       `UPDATE redis SET desiredState = @desiredState,
            deployRequests = deployRequests + @deploy,
-           applicationStatus = COALESCE(@applicationStatus, applicationStatus),
+           applicationStatus = CASE
+             WHEN desiredState != @desiredState OR @deploy = 1
+               THEN COALESCE(@applicationStatus, applicationStatus)
+             ELSE applicationStatus END,
            updatedAt = @updatedAt
          WHERE redisId = @redisId`,
     ).run({

@@ -128,3 +128,18 @@ describe('Store', () => {
     store = new Store({ dataDir });
   });
 });
+
+describe('desired state', () => {
+  it('leaves the status alone when the state asked for is the one already asked for', () => {
+    const { redisId } = store.redis.create(spec());
+    store.redis.setDesiredState(redisId, 'running', { applicationStatus: 'running' });
+    store.redis.writeStatus(redisId, store.redis.find(redisId).status, 'done');
+    const again = store.redis.setDesiredState(redisId, 'running', { applicationStatus: 'running' });
+    expect(again.applicationStatus).toBe('done');
+    const redeployed = store.redis.setDesiredState(redisId, 'running', {
+      deploy: true,
+      applicationStatus: 'running',
+    });
+    expect(redeployed.applicationStatus).toBe('running');
+  });
+});

@@ -26,7 +26,7 @@ const WATCHED_ACTIONS = [
 ];
 
 const FIRST_RETRY_MS = 500;
-const MAX_RETRY_MS = 30_000;
+const MAX_RETRY_MS = 5_000;
 
 interface EngineEvent {
   Type?: string;
