@@ -6,6 +6,11 @@
  *
  * Stdout carries only `export` lines, so `eval "$(npm run -s engine)"` works; all progress goes
  * to stderr. `npm run engine -- stop` stops the engine, `npm run engine -- status` reports on it.
+ *
+ * ENGINE_DIR picks the engine. A second engine beside the first needs a bridge of its own, as
+ * only one daemon can have docker0: `ENGINE_DIR=/var/tmp/redis-controller-engine-2
+ * ENGINE_BRIDGE=rcbr2 ENGINE_BIP=10.213.0.1/24 npm run engine` creates the bridge when absent,
+ * and `stop` with the same ENGINE_DIR stops that daemon alone and removes the bridge it created.
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -16,14 +21,22 @@ import { describeError } from './engine/errors.js';
 
 // The test setup and the engine's tests import these from here, the tool's one public entry.
 export {
+  DEFAULT_BRIDGE,
   DEFAULT_ENGINE_DIR,
   DEFAULT_REDIS_IMAGE,
+  type EngineBridge,
   type EngineOptions,
   type EnginePaths,
   engineOptionsFromEnv,
   enginePaths,
 } from './engine/config.js';
 export { pingEngine, stopEngine } from './engine/daemon.js';
+export {
+  type DockerdSettings,
+  dockerdSettings,
+  runningDockerds,
+  sharedWith,
+} from './engine/dockerds.js';
 export { type Engine, ensureEngine } from './engine/ensure.js';
 export { describeError } from './engine/errors.js';
 

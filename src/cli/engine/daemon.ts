@@ -2,15 +2,18 @@
  * The private dockerd: started detached with its own socket, data root and pid file under the
  * engine directory, told to use a dead proxy so that no pull can reach a registry, and stopped
  * by the pid it wrote. Liveness checks read /proc, so a stale pid, or one reused by another
- * program, is never signalled.
+ * program, is never signalled. Given a bridge of its own, it can run beside a daemon on docker0.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import http from 'node:http';
-import { type EngineOptions, type EnginePaths, enginePaths } from './config.js';
+import { ensureBridge, removeCreatedBridge } from './bridge.js';
+import { DEFAULT_BRIDGE, type EngineOptions, type EnginePaths, enginePaths } from './config.js';
+import { type DockerdSettings, runningDockerds, sharedWith } from './dockerds.js';
 import { describeError } from './errors.js';
 import { ensureCommands, requireRoot } from './host.js';
+import { processState, signal, sleep, waitForExit } from './processes.js';
 
 /** The discard port on loopback: nothing listens there, so any pull fails at once. */
 const DEAD_PROXY = 'http://127.0.0.1:9';
@@ -21,9 +24,18 @@ const STOP_GRACE_MS = 20_000;
 const POLL_INTERVAL_MS = 200;
 const PING_TIMEOUT_MS = 2_000;
 
-/** Stops the dockerd named by the pid file; false when none was running. */
+/**
+ * Stops the dockerd named by the directory's pid file, and no other, then removes the bridge
+ * this tool created for it, if any; false when no daemon was running.
+ */
 export async function stopEngine(dir: string, log: (message: string) => void): Promise<boolean> {
   const paths = enginePaths(dir);
+  const stopped = await stopDaemon(paths, log);
+  await removeCreatedBridge(paths, log);
+  return stopped;
+}
+
+async function stopDaemon(paths: EnginePaths, log: (message: string) => void): Promise<boolean> {
   const pid = await readDaemonPid(paths.pidFile);
   if (pid === null) {
     log(`no running dockerd is named by ${paths.pidFile}`);
@@ -74,16 +86,7 @@ export async function startDaemon(paths: EnginePaths, options: EngineOptions): P
   const commands = await ensureCommands([dockerd], options.log);
   requireRoot('root is needed to start the Docker engine; run this as root');
 
-  // A second daemon would fight the first over the docker0 bridge and its addresses.
-  const others = await runningDockerds();
-  if (others.length > 0) {
-    throw new Error(
-      `another dockerd is running (pid ${others.join(', ')}) ` +
-        `and ${paths.socket} does not answer; ` +
-        'stop it (a docker.io service started by its package counts), or point ENGINE_DIR ' +
-        'at the directory it was started with',
-    );
-  }
+  await refuseSharedDaemons(paths, options);
 
   await fs.mkdir(paths.dir, { recursive: true });
   const args = [
@@ -92,6 +95,20 @@ export async function startDaemon(paths: EnginePaths, options: EngineOptions): P
     // Leave the host firewall alone; tests reach containers through 127.0.0.1 ports instead.
     ...['--iptables=false', '--ip-masq=false'],
   ];
+  if (options.bridge !== undefined) {
+    await ensureBridge(options.bridge, paths, options.log);
+    // No --bip: dockerd refuses it together with --bridge, and takes the bridge's own address.
+    // Not covered: user-defined networks still come from dockerd's default pools (172.18.0.0/16
+    // onwards) in both engines, so each would give its first such network the same subnet. The
+    // tool and the controller create none; a --default-address-pool per engine would fix it.
+    args.push(`--bridge=${options.bridge.name}`);
+    // The daemon's ID comes from a key, by default the host-wide /etc/docker/key.json, which
+    // would give two engines one ID. dockerd 20.10 takes another path only from a config file,
+    // which also keeps a host daemon.json out. The default engine keeps its key, and its ID.
+    const config = { 'deprecated-key-path': paths.keyFile };
+    await fs.writeFile(paths.configFile, `${JSON.stringify(config, null, 2)}\n`);
+    args.push('--config-file', paths.configFile);
+  }
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy']) {
     env[name] = DEAD_PROXY;
@@ -124,11 +141,37 @@ export async function startDaemon(paths: EnginePaths, options: EngineOptions): P
     await waitForSocket(paths, timeoutMs, async () => exited);
   } catch (error) {
     // A daemon that never became ready would block the next start through its pid file.
-    if (exited === null) await stopEngine(paths.dir, options.log);
+    if (exited === null) await stopDaemon(paths, options.log);
+    await removeCreatedBridge(paths, options.log);
     throw error;
   }
   options.log(`dockerd is answering on ${paths.socket}`);
   return true;
+}
+
+/**
+ * Refuses to start beside a daemon that would fight ours: one on the same bridge (docker0 for
+ * an engine without ENGINE_BRIDGE), or one using our data root, exec root or pid file.
+ */
+async function refuseSharedDaemons(paths: EnginePaths, options: EngineOptions): Promise<void> {
+  const ours: DockerdSettings = {
+    bridge: options.bridge?.name ?? DEFAULT_BRIDGE,
+    dataRoot: paths.dataRoot,
+    execRoot: paths.execRoot,
+    pidFile: paths.pidFile,
+  };
+  const clashes = (await runningDockerds()).flatMap(({ pid, settings }) => {
+    const shared = sharedWith(ours, settings);
+    return shared.length === 0 ? [] : [`pid ${pid} uses ${shared.join(' and ')}`];
+  });
+  if (clashes.length === 0) return;
+
+  throw new Error(
+    `another dockerd is running (${clashes.join('; ')}) and ${paths.socket} does not answer; ` +
+      'stop it (a docker.io service started by its package counts), point ENGINE_DIR at the ' +
+      'directory it was started with, or give this engine a bridge of its own with ' +
+      'ENGINE_BRIDGE and ENGINE_BIP',
+  );
 }
 
 /** Polls /_ping until it answers; `failure` reports a daemon that is already gone. */
@@ -164,53 +207,6 @@ export async function readDaemonPid(pidFile: string): Promise<number | null> {
   return (await processState(pid))?.comm === 'dockerd' ? pid : null;
 }
 
-/** Live dockerd processes on this host, from /proc. */
-async function runningDockerds(): Promise<number[]> {
-  const pids = (await fs.readdir('/proc')).filter((name) => /^\d+$/.test(name)).map(Number);
-  const found: number[] = [];
-  for (const pid of pids) {
-    if ((await processState(pid))?.comm === 'dockerd') found.push(pid);
-  }
-  return found;
-}
-
-/** Name of a live process; null when it is gone or a zombie waiting to be reaped. */
-async function processState(pid: number): Promise<{ comm: string } | null> {
-  let stat: string;
-  try {
-    stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
-  } catch (error) {
-    // ESRCH: the process ended between listing /proc and reading it.
-    if (['ENOENT', 'ESRCH'].includes((error as NodeJS.ErrnoException).code ?? '')) return null;
-    throw error;
-  }
-  // `pid (comm) state ...`, where comm itself may contain parentheses.
-  const close = stat.lastIndexOf(')');
-  const state = stat.charAt(close + 2);
-  if (state === 'Z' || state === 'X') return null;
-  return { comm: stat.slice(stat.indexOf('(') + 1, close) };
-}
-
-/** Sends a signal; false when the process was already gone. */
-function signal(pid: number, name: NodeJS.Signals): boolean {
-  try {
-    process.kill(pid, name);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw error;
-  }
-}
-
-async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if ((await processState(pid)) === null) return true;
-    await sleep(POLL_INTERVAL_MS);
-  }
-  return (await processState(pid)) === null;
-}
-
 /** The last lines of the daemon log, read from its end since it grows across restarts. */
 async function logTail(logFile: string): Promise<string> {
   const tailBytes = 4096;
@@ -227,8 +223,4 @@ async function logTail(logFile: string): Promise<string> {
   } catch (error) {
     return `(cannot read the log: ${describeError(error)})`;
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

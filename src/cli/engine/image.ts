@@ -6,11 +6,10 @@
 import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
+import { engineRequest } from './api.js';
 import { ensureCommands } from './host.js';
 
 const execFileAsync = promisify(execFile);
@@ -146,40 +145,4 @@ function splitImageReference(image: string): { repo: string; tag: string } {
   const match = /^([a-z0-9][a-z0-9._/-]*?)(?::([\w][\w.-]{0,127}))?$/.exec(image);
   if (match?.[1] === undefined) throw new Error(`REDIS_IMAGE is not an image name: ${image}`);
   return { repo: match[1], tag: match[2] ?? 'latest' };
-}
-
-interface ApiResponse {
-  statusCode: number;
-  body: string;
-}
-
-function engineRequest(
-  socketPath: string,
-  method: string,
-  requestPath: string,
-  upload?: { stream: Readable; length: number },
-): Promise<ApiResponse> {
-  return new Promise((resolve, reject) => {
-    const headers: http.OutgoingHttpHeaders = upload
-      ? { 'Content-Type': 'application/x-tar', 'Content-Length': upload.length }
-      : {};
-    const options = { socketPath, method, path: requestPath, headers, agent: false };
-    const request = http.request(options, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', reject);
-      res.on('end', () => {
-        resolve({ statusCode: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
-      });
-    });
-    request.on('error', (error) => {
-      reject(new Error(`${method} ${requestPath} on ${socketPath} failed`, { cause: error }));
-    });
-    if (upload) {
-      upload.stream.on('error', (error) => request.destroy(error));
-      upload.stream.pipe(request);
-    } else {
-      request.end();
-    }
-  });
 }
