@@ -80,7 +80,13 @@ export interface RedisRow {
   redisId: string;
   appName: string;
   applicationStatus: string;
-  status: { phase: string; lastError: string | null; conditions: { type: string }[] };
+  generation: number;
+  status: {
+    phase: string;
+    observedGeneration: number;
+    lastError: string | null;
+    conditions: { type: string }[];
+  };
   [key: string]: unknown;
 }
 
