@@ -12,7 +12,7 @@ import { type Running, startController } from '../../src/main.js';
 import { dockerFromHost } from '../../src/runtime/docker/client.js';
 import { LABELS } from '../../src/runtime/types.js';
 import { type ApiClient, apiClient } from './api.js';
-import { testEngine } from './engine.js';
+import { secondEngine, testEngine } from './engine.js';
 
 export const CONTROLLER_TOKEN = 'controller-test-token-0123456789';
 
@@ -57,7 +57,9 @@ export async function startTestController(
     environmentId,
     stop: async () => {
       await running.stop();
-      await removeOwnedObjects(dockerHost, ownerId);
+      for (const engine of [dockerHost, secondEngine().dockerHost]) {
+        await removeOwnedObjects(engine, ownerId);
+      }
     },
   };
 }
