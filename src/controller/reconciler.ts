@@ -26,6 +26,7 @@ import {
   volumeNameOf,
 } from './instance.js';
 import { changesRuntime, type DesiredView, type Plan, plan, type Step } from './plan.js';
+import { Superseded, waitReady } from './readiness.js';
 import { StatusReporter } from './status.js';
 
 /** Where each record's containers live: the local engine or one of the servers. */
@@ -52,15 +53,6 @@ export interface ReconcileResult {
   requeueAfterMs?: number;
 }
 
-/** Interval between readiness probes while waiting for a started Redis. */
-const READY_POLL_MS = 200;
-
-/** Log lines quoted in the status when a container exits during start. */
-const EXIT_LOG_LINES = 10;
-
-/** Restarts by the engine, while waiting for readiness, after which Redis counts as crashing. */
-const CRASH_LOOP_RESTARTS = 2;
-
 /** Wait before looking again when the container vanished under a call. */
 const GONE_RETRY_MS = 100;
 
@@ -72,9 +64,6 @@ interface Digests {
   specHash: string;
   fingerprint: string;
 }
-
-/** Thrown inside a reconcile whose work the user's newer wishes, or a shutdown, made moot. */
-class Superseded extends Error {}
 
 const defaultSleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms));
@@ -303,63 +292,17 @@ export class Reconciler {
         if (containerId) await runtime.writeConfig(containerId, spec.configText);
         return containerId;
       case 'waitReady':
-        if (containerId) await this.waitReady(record, containerId, signal);
+        if (containerId) {
+          await waitReady(this.runtimeOf(record), record, containerId, {
+            readyTimeoutMs: this.options.readyTimeoutMs,
+            sleep: this.sleep,
+            giveUp: () => signal?.aborted === true || this.superseded(record),
+          });
+        }
         return containerId;
       case 'purgeRecord':
         this.options.store.redis.purge(record.redisId);
         return null;
-    }
-  }
-
-  /**
-   * Waits for an authenticated PING; fails early, with the exit code and logs, if Redis exits.
-   * Gives up at once, without error, when the user asked for something else meanwhile (a stop,
-   * a removal, a new spec) or the controller is shutting down: the next reconcile takes over.
-   */
-  private async waitReady(
-    record: RedisRecord,
-    containerId: string,
-    signal: AbortSignal | undefined,
-  ): Promise<void> {
-    const runtime = this.runtimeOf(record);
-    const deadline = Date.now() + this.options.readyTimeoutMs;
-    let lastOutput = '';
-    let firstRestartCount: number | undefined;
-    for (;;) {
-      if (signal?.aborted || this.superseded(record)) throw new Superseded();
-      const container = await runtime.findContainer(record.appName);
-      if (!container || container.id !== containerId) {
-        throw new ContainerGoneError('the container disappeared while starting', null);
-      }
-      // The engine's restart policy may be bringing it back (with its config, just written);
-      // a few more restarts while waiting mean it keeps crashing.
-      firstRestartCount ??= container.restartCount;
-      const crashLooping =
-        container.state === 'restarting' &&
-        container.restartCount - firstRestartCount >= CRASH_LOOP_RESTARTS;
-      if (container.state === 'exited' || container.state === 'dead' || crashLooping) {
-        const logs = await runtime.logs(containerId, EXIT_LOG_LINES);
-        const oom = container.oomKilled ? ' (killed for running out of memory)' : '';
-        const restarts =
-          container.restartCount > 0 ? `, restarted ${container.restartCount} times` : '';
-        throw new RuntimeError(
-          `Redis exited with code ${container.exitCode}${oom}${restarts}; last log lines:\n` +
-            logs.trim(),
-        );
-      }
-      if (container.state === 'running') {
-        const ping = await runtime.ping(containerId, record.databasePassword);
-        if (ping.ok) return;
-        lastOutput = ping.output;
-      }
-      if (Date.now() >= deadline) {
-        const seconds = Math.round(this.options.readyTimeoutMs / 1000);
-        throw new RuntimeError(
-          `Redis did not answer an authenticated PING within ${seconds} s` +
-            (lastOutput ? ` (last answer: ${lastOutput})` : ''),
-        );
-      }
-      await this.sleep(READY_POLL_MS);
     }
   }
 

@@ -7,8 +7,13 @@ import { z } from 'zod';
  * `unix:///path`, `tcp://host:port` (TLS when certificates are given) or `ssh://user@host[:port]`.
  * Host names are plain DNS names or IP addresses; nothing here is ever handed to a shell.
  */
-const DOCKER_HOST_PATTERN =
-  /^(unix:\/\/\/[A-Za-z0-9._/-]+|tcp:\/\/[A-Za-z0-9.-]+:\d{1,5}|ssh:\/\/[a-z_][a-z0-9_-]{0,31}@[A-Za-z0-9.-]+(:\d{1,5})?)$/;
+const DOCKER_HOST_PATTERN = new RegExp(
+  [
+    '^(unix:///[A-Za-z0-9._/-]+',
+    '|tcp://[A-Za-z0-9.-]+:\\d{1,5}',
+    '|ssh://[a-z_][a-z0-9_-]{0,31}@[A-Za-z0-9.-]+(:\\d{1,5})?)$',
+  ].join(''),
+);
 
 const pemSchema = z
   .string()

@@ -57,7 +57,10 @@ export function parseCpu(value: string): number | string {
     return nanoCpus;
   }
   if (text.includes('.') || number < MIN_NANO_CPUS) {
-    return `is ambiguous: use at most ${MAX_PLAIN_CPUS} cpus, or NanoCPUs of at least ${MIN_NANO_CPUS}`;
+    return (
+      `is ambiguous: use at most ${MAX_PLAIN_CPUS} cpus, ` +
+      `or NanoCPUs of at least ${MIN_NANO_CPUS}`
+    );
   }
   if (!Number.isSafeInteger(number)) return 'is too large';
   return number;

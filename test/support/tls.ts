@@ -95,7 +95,10 @@ export interface TlsFront {
   close(): Promise<void>;
 }
 
-/** Listens on 127.0.0.1 with TLS, requires a client certificate from the CA, forwards to `socketPath`. */
+/**
+ * Listens on 127.0.0.1 with TLS, requires a client certificate from the CA, and forwards each
+ * connection to `socketPath`.
+ */
 export async function tlsFront(material: TlsMaterial, socketPath: string): Promise<TlsFront> {
   const sockets = new Set<net.Socket>();
   const front: TlsFront = { port: 0, authorized: 0, close: async () => undefined };
