@@ -34,6 +34,9 @@ export function dockerFromHost(dockerHost: string, credentials: EngineCredential
     });
   }
   if (dockerHost.startsWith('ssh://')) {
+    // Known shortcoming: the SSH host key is not checked, so the first connection trusts
+    // whatever answers at that address. Pinning it (a `sshHostKey` field on the server, handed
+    // to ssh2's hostVerifier) would close that.
     const url = new URL(dockerHost);
     return new Docker({
       protocol: 'ssh',
