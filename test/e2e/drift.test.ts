@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerFromHost } from '../../src/runtime/docker/client.js';
 import { LABELS, MANAGED_BY_VALUE } from '../../src/runtime/types.js';
 import {
-  createRedis,
+  deployRedis,
   isDone,
   type RedisRow,
   startTestController,
@@ -15,7 +15,7 @@ import {
   waitForRedis,
 } from '../support/controller.js';
 import { testEngine } from '../support/engine.js';
-import { freePort, redisCommand } from '../support/resp.js';
+import { redisCommand } from '../support/resp.js';
 
 const PASSWORD = 'drift-test-password';
 
@@ -31,20 +31,13 @@ afterAll(async () => {
   await controller?.stop();
 });
 
-async function deployed(
-  overrides: Record<string, unknown> = {},
-): Promise<RedisRow & { port: number }> {
-  const port = await freePort();
-  const row = await createRedis(controller, {
+function deployed(overrides: Record<string, unknown> = {}): Promise<RedisRow & { port: number }> {
+  return deployRedis(controller, {
     name: 'drift',
     appName: uniqueAppName('drift'),
     databasePassword: PASSWORD,
-    externalPort: port,
     ...overrides,
   });
-  await controller.client.post('/api/redis.deploy', { redisId: row.redisId });
-  await waitForRedis(controller.client, row.redisId, isDone);
-  return { ...row, port };
 }
 
 async function waitFor<T>(probe: () => Promise<T | null>, what: string): Promise<T> {

@@ -4,15 +4,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createRedis,
-  isDone,
+  deployRedis,
   startTestController,
   type TestController,
   uniqueAppName,
-  waitForRedis,
 } from '../support/controller.js';
 import { secondEngine } from '../support/engine.js';
-import { freePort, redisCommand } from '../support/resp.js';
+import { redisCommand } from '../support/resp.js';
 import { type SshServer, startSshServer } from '../support/ssh-server.js';
 
 const PASSWORD = 'ssh-server-password';
@@ -40,16 +38,12 @@ describe('an ssh server', () => {
     expect(created.status).toBe(200);
     const { serverId } = created.body as { serverId: string };
 
-    const port = await freePort();
-    const row = await createRedis(controller, {
+    const row = await deployRedis(controller, {
       appName: uniqueAppName('ssh'),
       databasePassword: PASSWORD,
       dockerImage: secondEngine().redisImage,
-      externalPort: port,
       serverId,
     });
-    await controller.client.post('/api/redis.deploy', { redisId: row.redisId });
-    await waitForRedis(controller.client, row.redisId, isDone);
-    expect(await redisCommand(port, PASSWORD, 'PING')).toBe('PONG');
+    expect(await redisCommand(row.port, PASSWORD, 'PING')).toBe('PONG');
   });
 });

@@ -5,14 +5,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createRedis,
-  isDone,
+  deployRedis,
   startTestController,
   type TestController,
   uniqueAppName,
   waitForRedis,
 } from '../support/controller.js';
 import { secondEngine } from '../support/engine.js';
-import { freePort, redisCommand } from '../support/resp.js';
+import { redisCommand } from '../support/resp.js';
 import { makeTlsMaterial, type TlsFront, type TlsMaterial, tlsFront } from '../support/tls.js';
 
 const PASSWORD = 'tls-server-password';
@@ -49,17 +49,13 @@ describe('a tcp server with TLS', () => {
       tlsCert: material.clientCert,
       tlsKey: material.clientKey,
     });
-    const port = await freePort();
-    const row = await createRedis(controller, {
+    const row = await deployRedis(controller, {
       appName: uniqueAppName('tls'),
       databasePassword: PASSWORD,
       dockerImage: secondEngine().redisImage,
-      externalPort: port,
       serverId,
     });
-    await controller.client.post('/api/redis.deploy', { redisId: row.redisId });
-    await waitForRedis(controller.client, row.redisId, isDone);
-    expect(await redisCommand(port, PASSWORD, 'PING')).toBe('PONG');
+    expect(await redisCommand(row.port, PASSWORD, 'PING')).toBe('PONG');
     expect(front.authorized).toBeGreaterThan(0);
     await controller.client.post('/api/redis.remove', { redisId: row.redisId });
   });

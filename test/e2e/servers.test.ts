@@ -6,16 +6,14 @@ import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerFromHost } from '../../src/runtime/docker/client.js';
 import {
-  createRedis,
-  isDone,
+  deployRedis,
   type RedisRow,
   startTestController,
   type TestController,
   uniqueAppName,
-  waitForRedis,
 } from '../support/controller.js';
 import { secondEngine, testEngine } from '../support/engine.js';
-import { freePort, redisCommand } from '../support/resp.js';
+import { redisCommand } from '../support/resp.js';
 
 const PASSWORD = 'two-engines-password';
 
@@ -40,17 +38,12 @@ afterAll(async () => {
   await controller?.stop();
 });
 
-async function deployed(fields: Record<string, unknown>): Promise<RedisRow & { port: number }> {
-  const port = await freePort();
-  const row = await createRedis(controller, {
+function deployed(fields: Record<string, unknown>): Promise<RedisRow & { port: number }> {
+  return deployRedis(controller, {
     appName: uniqueAppName('srv'),
     databasePassword: PASSWORD,
-    externalPort: port,
     ...fields,
   });
-  await controller.client.post('/api/redis.deploy', { redisId: row.redisId });
-  await waitForRedis(controller.client, row.redisId, isDone);
-  return { ...row, port };
 }
 
 async function exists(docker: Docker, name: string): Promise<boolean> {

@@ -14,7 +14,7 @@ import {
 } from '../../src/cli/engine.js';
 import { dockerFromHost } from '../../src/runtime/docker/client.js';
 import {
-  createRedis,
+  deployRedis,
   isDone,
   type RedisRow,
   startTestController,
@@ -23,7 +23,7 @@ import {
   waitForRedis,
 } from '../support/controller.js';
 import { testEngine } from '../support/engine.js';
-import { freePort, redisCommand } from '../support/resp.js';
+import { redisCommand } from '../support/resp.js';
 
 const PASSWORD = 'engine-restart-password';
 const CONVERGE_MS = 30_000;
@@ -49,16 +49,11 @@ afterAll(async () => {
   await stopEngine(options.dir, options.log);
 });
 
-async function deployed(): Promise<RedisRow & { port: number }> {
-  const port = await freePort();
-  const row = await createRedis(controller, {
+function deployed(): Promise<RedisRow & { port: number }> {
+  return deployRedis(controller, {
     appName: uniqueAppName('restart'),
     databasePassword: PASSWORD,
-    externalPort: port,
   });
-  await controller.client.post('/api/redis.deploy', { redisId: row.redisId });
-  await waitForRedis(controller.client, row.redisId, isDone);
-  return { ...row, port };
 }
 
 describe('an engine restart in the middle of changes', () => {

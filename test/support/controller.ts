@@ -13,6 +13,7 @@ import { dockerFromHost } from '../../src/runtime/docker/client.js';
 import { LABELS } from '../../src/runtime/types.js';
 import { type ApiClient, apiClient } from './api.js';
 import { secondEngine, testEngine } from './engine.js';
+import { freePort } from './resp.js';
 
 export const CONTROLLER_TOKEN = 'controller-test-token-0123456789';
 
@@ -138,4 +139,19 @@ export async function createRedis(
     throw new Error(`redis.create answered ${response.status}: ${JSON.stringify(response.body)}`);
   }
   return response.body as RedisRow;
+}
+
+/**
+ * Creates a database on a free 127.0.0.1 port, deploys it and waits until it is done; the
+ * port comes back with the row.
+ */
+export async function deployRedis(
+  controller: TestController,
+  fields: Record<string, unknown> = {},
+): Promise<RedisRow & { port: number }> {
+  const port = await freePort();
+  const row = await createRedis(controller, { externalPort: port, ...fields });
+  await controller.client.post('/api/redis.deploy', { redisId: row.redisId });
+  await waitForRedis(controller.client, row.redisId, isDone);
+  return { ...row, port };
 }
