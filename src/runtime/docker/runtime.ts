@@ -23,10 +23,8 @@ import { dockerFromHost, type EngineCredentials } from './client.js';
 import { actualConfig, configArchive, containerBody } from './container-body.js';
 import { engineReason, hostAddressIn, portTaken, statusOf } from './errors.js';
 import { watchContainerEvents } from './events.js';
-import { collect, demux } from './streams.js';
-
-/** How long an authenticated PING inside the container may take. */
-const PING_TIMEOUT_MS = 5_000;
+import { type RedisCliRun, runRedisCli } from './exec.js';
+import { demux } from './streams.js';
 
 /** Docker's zero time, which it reports for "never". */
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -257,7 +255,14 @@ export class DockerRuntime implements Runtime {
     try {
       await this.writeConfig(container.id, spec.configText);
     } catch (error) {
-      await this.removeContainer(container.id);
+      // Removal failing too must not hide why the container could not be prepared.
+      await this.removeContainer(container.id).catch((cleanup: unknown) => {
+        throw new RuntimeError(
+          `${(error as Error).message}; removing the half-made container also failed: ` +
+            engineReason(cleanup),
+          { cause: error },
+        );
+      });
       if (statusOf((error as Error).cause) === 404) {
         throw new RuntimeError(`image "${spec.image}" has no /etc to hold the Redis config`, {
           terminal: true,
@@ -324,37 +329,23 @@ export class DockerRuntime implements Runtime {
     operator: { user: string; password: string },
     newPassword: string,
   ): Promise<void> {
-    let output: string;
-    let exitCode: number | null;
+    let run: RedisCliRun;
     try {
-      const exec = await this.docker.getContainer(id).exec({
-        // -x: the last argument, the new password, is read from stdin.
-        Cmd: [
-          'redis-cli',
-          '--no-auth-warning',
-          '--user',
-          operator.user,
-          '-x',
-          'CONFIG',
-          'SET',
-          'requirepass',
-        ],
-        Env: [`REDISCLI_AUTH=${operator.password}`],
-        AttachStdin: true,
-        AttachStdout: true,
-        AttachStderr: true,
-      });
-      const stream = await exec.start({ hijack: true, stdin: true });
-      const collected = collect(stream, PING_TIMEOUT_MS);
-      stream.end(Buffer.from(newPassword, 'utf8'));
-      const raw = await collected;
-      output = raw === null ? 'timed out' : demux(raw).trim();
-      exitCode = (await exec.inspect()).ExitCode;
+      // -x: the last argument, the new password, is read from stdin.
+      run = await runRedisCli(
+        this.docker.getContainer(id),
+        ['--user', operator.user, '-x', 'CONFIG', 'SET', 'requirepass'],
+        { auth: operator.password, stdin: newPassword },
+      );
     } catch (error) {
       rethrow(error, 'changing the password in the running Redis failed');
     }
-    if (exitCode !== 0 || output !== 'OK') {
-      const shown = output.split(newPassword).join('[redacted]').split(operator.password).join('');
+    if (run.exitCode !== 0 || run.output !== 'OK') {
+      const shown = run.output
+        .split(newPassword)
+        .join('[redacted]')
+        .split(operator.password)
+        .join('');
       throw new RuntimeError(`changing the password in the running Redis failed: ${shown}`);
     }
   }
@@ -384,19 +375,9 @@ export class DockerRuntime implements Runtime {
 
   async ping(id: string, password: string): Promise<PingResult> {
     try {
-      const exec = await this.docker.getContainer(id).exec({
-        Cmd: ['redis-cli', '--no-auth-warning', 'PING'],
-        // redis-cli reads the password from here, so it is in no process's argument list.
-        Env: [`REDISCLI_AUTH=${password}`],
-        AttachStdout: true,
-        AttachStderr: true,
-      });
-      const stream = await exec.start({ hijack: true, stdin: false });
-      const raw = await collect(stream, PING_TIMEOUT_MS);
-      if (raw === null) return { ok: false, output: 'timed out' };
-      const output = demux(raw).trim().split(password).join('[redacted]');
-      const { ExitCode } = await exec.inspect();
-      return { ok: ExitCode === 0 && output === 'PONG', output };
+      const run = await runRedisCli(this.docker.getContainer(id), ['PING'], { auth: password });
+      const output = run.output.split(password).join('[redacted]');
+      return { ok: run.exitCode === 0 && output === 'PONG', output };
     } catch (error) {
       const status = statusOf(error);
       // 409: not running (yet, or any more); the caller looks at the state and tries again.
