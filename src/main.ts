@@ -31,8 +31,9 @@ export async function startController(config: Config, logger: Logger): Promise<R
   store.projects.seedDefaults();
   ensureAdminToken(store, config, logger);
 
-  const local = new DockerRuntime({ dockerHost: config.dockerHost, ownerId: store.ownerId() });
-  const runtimes = new RuntimeRegistry(store, local, store.ownerId());
+  const ownerId = store.ownerId();
+  const local = new DockerRuntime({ dockerHost: config.dockerHost, ownerId });
+  const runtimes = new RuntimeRegistry(store, local, ownerId);
   const cache = new ObservationCache();
   const reconciler = new Reconciler({
     store,

@@ -8,7 +8,7 @@ import { DockerRuntime } from './docker/runtime.js';
 import type { ObservedContainer, Runtime, RuntimeWatcher } from './types.js';
 
 export class RuntimeRegistry {
-  private readonly runtimes = new Map<string, { runtime: Runtime; dockerHost: string }>();
+  private readonly runtimes = new Map<string, Runtime>();
   /** In practice one: the controller's. */
   private readonly watchers = new Set<RuntimeWatcher>();
   private readonly unwatchers = new Map<string, () => void>();
@@ -19,20 +19,23 @@ export class RuntimeRegistry {
     private readonly ownerId: string,
   ) {}
 
-  /** The runtime of a server; null is the local engine. Throws "Server not found". */
+  /**
+   * The runtime of a server; null is the local engine. Throws "Server not found". A server
+   * cannot be edited, only removed (see `forget`), so its client is made once and kept: the
+   * reconciler asks for it on every step and every readiness probe.
+   */
   for(serverId: string | null): Runtime {
     if (serverId === null) return this.local;
-    const server = this.store.servers.find(serverId);
     const known = this.runtimes.get(serverId);
-    if (known && known.dockerHost === server.dockerHost) return known.runtime;
+    if (known) return known;
 
+    const server = this.store.servers.find(serverId);
     const runtime = new DockerRuntime({
       dockerHost: server.dockerHost,
       ownerId: this.ownerId,
       credentials: server,
     });
-    this.runtimes.set(serverId, { runtime, dockerHost: server.dockerHost });
-    this.unwatchers.get(serverId)?.();
+    this.runtimes.set(serverId, runtime);
     for (const watcher of this.watchers) this.unwatchers.set(serverId, runtime.watch(watcher));
     return runtime;
   }
@@ -40,7 +43,7 @@ export class RuntimeRegistry {
   /** Every runtime in use: the local one and one per server. */
   all(): Runtime[] {
     for (const server of this.store.servers.list()) this.for(server.serverId);
-    return [this.local, ...[...this.runtimes.values()].map((entry) => entry.runtime)];
+    return [this.local, ...this.runtimes.values()];
   }
 
   /** Forgets a removed server's client and stops following its events. */
@@ -54,8 +57,8 @@ export class RuntimeRegistry {
   watch(watcher: RuntimeWatcher): () => void {
     this.watchers.add(watcher);
     const stopLocal = this.local.watch(watcher);
-    for (const [serverId, entry] of this.runtimes) {
-      this.unwatchers.set(serverId, entry.runtime.watch(watcher));
+    for (const [serverId, runtime] of this.runtimes) {
+      this.unwatchers.set(serverId, runtime.watch(watcher));
     }
     // Servers not used yet get their client now; `for` subscribes each to the watchers.
     this.all();
