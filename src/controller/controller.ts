@@ -56,7 +56,9 @@ export class Controller {
         onDisconnect: (error) =>
           log.warn({ err: error }, 'runtime events stream lost; reconnecting'),
       }) ?? null;
-    void this.resync();
+    // With a runtime, its events stream resyncs as soon as it connects; a second pass at start
+    // would list everything twice.
+    if (!this.options.runtime) void this.resync();
     this.resyncTimer = setInterval(() => void this.resync(), this.options.resyncIntervalMs);
     this.resyncTimer.unref();
     for (let index = 0; index < this.options.workers; index++) {
