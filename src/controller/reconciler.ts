@@ -134,7 +134,12 @@ export class Reconciler {
       }
 
       const volumeExists = await this.volumeExists(record, spec.volumeName);
-      const drift = container?.actual ? driftOf(spec, container.actual) : [];
+      // Only a container made from the current spec can have drifted; any other is replaced
+      // for the spec change anyway.
+      const drift =
+        container?.actual && container.specHash === spec.specHash
+          ? driftOf(spec, container.actual)
+          : [];
       if (drift.length > 0) log.info({ drift }, 'container changed outside the controller');
       const decided = plan(desired, {
         // A drifted container no longer matches its label; plan sees it as a spec change.
@@ -315,6 +320,8 @@ export class Reconciler {
    * for that picture is empty: no engine call is needed.
    */
   private unchangedSinceVerified(record: RedisRecord, desired: DesiredView): boolean {
+    // A generation not yet reported is answered by a reconcile, even one with nothing to do.
+    if (record.status.observedGeneration !== record.generation) return false;
     const view = this.options.cache?.view(record.redisId, volumeNameOf(record.appName));
     if (!view) return false;
     const { container } = view;

@@ -262,6 +262,9 @@ export class RedisRepository {
    * out once; `applicationStatus` is the summary shown until the reconciler reports. Asking for
    * the state already asked for (start on a running database) changes nothing, not even the
    * summary, since no transition will follow to replace it.
+   *
+   * A change moves the generation, as any change of what is asked for does: a status observed
+   * before it (Ready while a stop is on its way) must not pass for the answer to it.
    */
   setDesiredState(
     redisId: string,
@@ -272,6 +275,7 @@ export class RedisRepository {
     this.statement(
       `UPDATE redis SET desiredState = @desiredState,
            deployRequests = deployRequests + @deploy,
+           generation = generation + (desiredState != @desiredState OR @deploy = 1),
            applicationStatus = CASE
              WHEN desiredState != @desiredState OR @deploy = 1
                THEN COALESCE(@applicationStatus, applicationStatus)
@@ -289,12 +293,16 @@ export class RedisRepository {
     return this.find(redisId);
   }
 
-  /** Counts a reload (restart) or rebuild request; each is carried out exactly once. */
+  /**
+   * Counts a reload (restart) or rebuild request; each is carried out exactly once, and moves
+   * the generation like any other change of what is asked for.
+   */
   request(redisId: string, kind: 'restart' | 'rebuild'): RedisRecord {
     this.find(redisId);
     const column = kind === 'restart' ? 'restartRequests' : 'rebuildRequests';
     this.statement(
-      `UPDATE redis SET ${column} = ${column} + 1, updatedAt = @updatedAt
+      `UPDATE redis SET ${column} = ${column} + 1, generation = generation + 1,
+           updatedAt = @updatedAt
          WHERE redisId = @redisId`,
     ).run({ redisId, updatedAt: this.now().toISOString() });
     this.onChange(redisId);

@@ -181,14 +181,21 @@ describe('desired-state verbs', () => {
       desiredState: 'running',
       deployRequests: 1,
       applicationStatus: 'running',
+      generation: 2,
     });
     const stopped = await client.post('/api/redis.stop', { redisId });
-    expect(stopped.body).toMatchObject({ desiredState: 'stopped' });
+    expect(stopped.body).toMatchObject({ desiredState: 'stopped', generation: 3 });
     const started = await client.post('/api/redis.start', { redisId });
-    expect(started.body).toMatchObject({ desiredState: 'running', deployRequests: 1 });
+    expect(started.body).toMatchObject({
+      desiredState: 'running',
+      deployRequests: 1,
+      generation: 4,
+    });
+    const again = await client.post('/api/redis.start', { redisId });
+    expect(again.body).toMatchObject({ desiredState: 'running', generation: 4 });
 
     const port = await client.post('/api/redis.saveExternalPort', { redisId, externalPort: 16999 });
-    expect(port.body).toMatchObject({ externalPort: 16999, generation: 2 });
+    expect(port.body).toMatchObject({ externalPort: 16999, generation: 5 });
 
     const removed = await client.post('/api/redis.remove', { redisId });
     expect(removed.status).toBe(200);

@@ -390,67 +390,82 @@ async function checkEngine(rows: Map<string, Row>): Promise<void> {
 
 describe('a controller killed with SIGKILL at random points', () => {
   it(`converges with no duplicate, no orphan and no lost key (seed ${SEED})`, async () => {
-    for (let step = 1; step <= STEPS; step++) await runStep(step);
-
-    await restart('final restart');
-    const rows = new Map<string, Row>();
-    for (const db of live()) rows.set(db.redisId, await waitConverged(db));
-    for (const entry of removed) {
-      if ((await readRow(entry.redisId)) !== null) problem(`${entry.appName} is still listed`);
+    try {
+      await scenario();
+    } catch (error) {
+      // Whatever broke, the script and the controller's last words are what explain it.
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(
+        `[seed ${SEED}] ${reason}\nscript so far:\n${journal.join('\n')}` +
+          `\ncontroller log:\n${child.logTail(30)}`,
+        { cause: error },
+      );
     }
-    await waitRemovedGone(CONVERGE_TIMEOUT_MS);
-    console.info(
-      `crash test (seed ${SEED}): ${stats.kills} kills, ${stats.keysWritten} keys written; ` +
-        `script:\n${journal.join('\n')}`,
-    );
-
-    for (const db of live()) {
-      const row = rows.get(db.redisId);
-      const expected = db.desired === 'running' ? 'done' : 'idle';
-      if (row?.applicationStatus !== expected) {
-        problem(`${db.appName} (${db.desired}) reports ${row?.applicationStatus}, not ${expected}`);
-      }
-      if (
-        row?.deployRequests !== db.deployRequests ||
-        row.restartRequests !== db.restartRequests ||
-        row.rebuildRequests !== db.rebuildRequests
-      ) {
-        const stored = `${row?.deployRequests}/${row?.restartRequests}/${row?.rebuildRequests}`;
-        const sent = `${db.deployRequests}/${db.restartRequests}/${db.rebuildRequests}`;
-        problem(`${db.appName}: deploy/reload/rebuild counters ${stored}, sent ${sent}`);
-      }
-    }
-    await checkEngine(rows);
-
-    // Keys of stopped databases are read after starting them once more.
-    for (const db of live()) {
-      if (db.port === null || (db.keys.size === 0 && !db.wiped)) continue;
-      if (db.desired === 'undeployed') continue;
-      if (db.desired === 'stopped') {
-        await child.post('/api/redis.start', { redisId: db.redisId });
-        db.desired = 'running';
-        await waitConverged(db);
-      }
-      if (db.wiped && (await keyCount(db)) !== 0) {
-        problem(`${db.appName} holds keys after a create or rebuild`);
-      }
-      await verifyKeys(db, 'at the end');
-    }
-
-    console.info(`crash test (seed ${SEED}): ${stats.keysChecked} key reads checked`);
-    const exit = await child.terminate(30_000);
-    expect(exit?.code, 'the controller exits 0 on SIGTERM').toBe(0);
-    const store = new Database(path.join(dataDir, DATABASE_FILE), { readonly: true });
-    const stored = store.prepare('SELECT redisId FROM redis').pluck().all() as string[];
-    store.close();
-    expect(stored.sort(), 'rows left in the store').toEqual(
-      live()
-        .map((db) => db.redisId)
-        .sort(),
-    );
-
-    expect(child.unexpectedExits, 'the controller never exited on its own').toEqual([]);
-    expect(problems, `script:\n${journal.join('\n')}`).toEqual([]);
-    passed = true;
   }, 240_000);
 });
+
+/** The scripted steps, the final restart, and every check on what they left. */
+async function scenario(): Promise<void> {
+  for (let step = 1; step <= STEPS; step++) await runStep(step);
+
+  await restart('final restart');
+  const rows = new Map<string, Row>();
+  for (const db of live()) rows.set(db.redisId, await waitConverged(db));
+  for (const entry of removed) {
+    if ((await readRow(entry.redisId)) !== null) problem(`${entry.appName} is still listed`);
+  }
+  await waitRemovedGone(CONVERGE_TIMEOUT_MS);
+  console.info(
+    `crash test (seed ${SEED}): ${stats.kills} kills, ${stats.keysWritten} keys written; ` +
+      `script:\n${journal.join('\n')}`,
+  );
+
+  for (const db of live()) {
+    const row = rows.get(db.redisId);
+    const expected = db.desired === 'running' ? 'done' : 'idle';
+    if (row?.applicationStatus !== expected) {
+      problem(`${db.appName} (${db.desired}) reports ${row?.applicationStatus}, not ${expected}`);
+    }
+    if (
+      row?.deployRequests !== db.deployRequests ||
+      row.restartRequests !== db.restartRequests ||
+      row.rebuildRequests !== db.rebuildRequests
+    ) {
+      const stored = `${row?.deployRequests}/${row?.restartRequests}/${row?.rebuildRequests}`;
+      const sent = `${db.deployRequests}/${db.restartRequests}/${db.rebuildRequests}`;
+      problem(`${db.appName}: deploy/reload/rebuild counters ${stored}, sent ${sent}`);
+    }
+  }
+  await checkEngine(rows);
+
+  // Keys of stopped databases are read after starting them once more.
+  for (const db of live()) {
+    if (db.port === null || (db.keys.size === 0 && !db.wiped)) continue;
+    if (db.desired === 'undeployed') continue;
+    if (db.desired === 'stopped') {
+      await child.post('/api/redis.start', { redisId: db.redisId });
+      db.desired = 'running';
+      await waitConverged(db);
+    }
+    if (db.wiped && (await keyCount(db)) !== 0) {
+      problem(`${db.appName} holds keys after a create or rebuild`);
+    }
+    await verifyKeys(db, 'at the end');
+  }
+
+  console.info(`crash test (seed ${SEED}): ${stats.keysChecked} key reads checked`);
+  const exit = await child.terminate(30_000);
+  expect(exit?.code, 'the controller exits 0 on SIGTERM').toBe(0);
+  const store = new Database(path.join(dataDir, DATABASE_FILE), { readonly: true });
+  const stored = store.prepare('SELECT redisId FROM redis').pluck().all() as string[];
+  store.close();
+  expect(stored.sort(), 'rows left in the store').toEqual(
+    live()
+      .map((db) => db.redisId)
+      .sort(),
+  );
+
+  expect(child.unexpectedExits, 'the controller never exited on its own').toEqual([]);
+  expect(problems, `script:\n${journal.join('\n')}`).toEqual([]);
+  passed = true;
+}

@@ -87,6 +87,22 @@ describe('Store', () => {
     });
   });
 
+  it('moves the generation on start, stop, deploy, reload and rebuild, not on a repeated state', () => {
+    const { redisId } = store.redis.create(spec());
+    const generation = () => store.redis.find(redisId).generation;
+    store.redis.setDesiredState(redisId, 'running', { deploy: true });
+    expect(generation()).toBe(2);
+    store.redis.setDesiredState(redisId, 'running');
+    expect(generation()).toBe(2);
+    store.redis.setDesiredState(redisId, 'stopped');
+    expect(generation()).toBe(3);
+    store.redis.setDesiredState(redisId, 'running');
+    expect(generation()).toBe(4);
+    store.redis.request(redisId, 'restart');
+    store.redis.request(redisId, 'rebuild');
+    expect(generation()).toBe(6);
+  });
+
   it('hides a record marked for deletion but keeps it for the reconciler', () => {
     const { redisId } = store.redis.create(spec());
     store.redis.markDeleted(redisId);
