@@ -23,6 +23,7 @@ const CONVERGE_TIMEOUT_MS = 30_000;
 interface Row {
   redisId: string;
   applicationStatus: string;
+  generation: number;
   status: { phase: string; observedGeneration: number; lastError: string | null };
 }
 
@@ -73,7 +74,8 @@ async function killOnCreate(appName: string): Promise<() => Promise<void>> {
   };
 }
 
-async function waitRunningAt(redisId: string, generation: number, what: string): Promise<Row> {
+/** Waits until the database runs and its status answers the latest change stored. */
+async function waitConverged(redisId: string, what: string): Promise<Row> {
   const deadline = Date.now() + CONVERGE_TIMEOUT_MS;
   let last: unknown = null;
   while (Date.now() < deadline) {
@@ -81,7 +83,7 @@ async function waitRunningAt(redisId: string, generation: number, what: string):
     last = answer.body;
     const row = answer.body as Row;
     const done = row.applicationStatus === 'done' && row.status.phase === 'Running';
-    if (done && row.status.observedGeneration === generation) return row;
+    if (done && row.status.observedGeneration === row.generation) return row;
     await sleep(200);
   }
   throw new Error(
@@ -132,9 +134,8 @@ describe('a controller killed right after the engine created a container', () =>
       await killed();
       windowHit = !(await hasConfig(db.appName));
       await child.start();
-      await waitRunningAt(
+      await waitConverged(
         redisId,
-        1,
         `attempt ${attempt}: a database started just before the crash ` +
           `(${windowHit ? 'killed before' : 'killed after'} its config file was written)`,
       );
@@ -146,7 +147,7 @@ describe('a controller killed right after the engine created a container', () =>
   it('brings up a database whose update recreated it, with its data', async () => {
     const { redisId, db } = await createDb();
     await child.post('/api/redis.deploy', { redisId });
-    await waitRunningAt(redisId, 1, 'a database deployed without a crash');
+    await waitConverged(redisId, 'a database deployed without a crash');
 
     let windowHit = false;
     for (let attempt = 1; attempt <= ATTEMPTS && !windowHit; attempt++) {
@@ -156,9 +157,8 @@ describe('a controller killed right after the engine created a container', () =>
       await killed();
       windowHit = !(await hasConfig(db.appName));
       await child.start();
-      await waitRunningAt(
+      await waitConverged(
         redisId,
-        1 + attempt,
         `attempt ${attempt}: a database updated just before the crash ` +
           `(${windowHit ? 'killed before' : 'killed after'} its config file was written)`,
       );
