@@ -60,7 +60,7 @@ export function createApp(options: AppOptions): Express {
     logger: options.logger,
     observer: options.observer ?? null,
     portProbe: options.portProbe ?? null,
-    onServerRemoved: (serverId) => options.runtimes?.forget(serverId),
+    onServerChanged: (serverId) => options.runtimes?.forget(serverId),
   };
   for (const [name, proc] of Object.entries(procedures)) {
     const route = proc.kind === 'query' ? app.get.bind(app) : app.post.bind(app);

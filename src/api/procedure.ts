@@ -22,8 +22,8 @@ export interface ProcedureContext {
   observer: RuntimeObserver | null;
   /** Tells whether a port is free on the engine's host; null where that cannot be known. */
   portProbe: PortProbe | null;
-  /** Told when a server is removed, so its client is dropped. */
-  onServerRemoved: (serverId: string) => void;
+  /** Told when a server is updated or removed, so its client is dropped. */
+  onServerChanged: (serverId: string) => void;
 }
 
 export interface Procedure<Input extends z.ZodType = z.ZodType> {

@@ -3,7 +3,7 @@
  * are accepted, stored encrypted and never shown again.
  */
 import { z } from 'zod';
-import { publicServer, serverSpecSchema } from '../domain/server.js';
+import { publicServer, type ServerSpec, serverSpecSchema } from '../domain/server.js';
 import { noInput } from './inputs.js';
 import { type ProcedureTable, procedure } from './procedure.js';
 
@@ -15,28 +15,45 @@ const serverIdInput = z.object({
     .max(128, 'must be at most 128 characters'),
 });
 
-/** Dokploy's SSH fields (ipAddress, port, username) are accepted as another way to say ssh://. */
-const serverCreateInput = serverSpecSchema
-  .partial()
-  .extend({
-    name: serverSpecSchema.shape.name,
-    ipAddress: z
-      .string()
-      .regex(/^[A-Za-z0-9.:-]{1,253}$/, 'must be a host name or an IP address')
-      .optional(),
-    port: z.number().int().min(1, 'must be 1–65535').max(65535, 'must be 1–65535').optional(),
-    username: z
-      .string()
-      .regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a Unix user name')
-      .optional(),
-  })
+/**
+ * Every server field, optional, plus Dokploy's SSH fields (ipAddress, port, username) as another
+ * way to say ssh://.
+ */
+const serverFields = serverSpecSchema.partial().extend({
+  ipAddress: z
+    .string()
+    .regex(/^[A-Za-z0-9.:-]{1,253}$/, 'must be a host name or an IP address')
+    .optional(),
+  port: z.number().int().min(1, 'must be 1–65535').max(65535, 'must be 1–65535').optional(),
+  username: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a Unix user name')
+    .optional(),
+});
+
+type ServerFields = z.output<typeof serverFields>;
+
+/** The given fields as a spec patch, Dokploy's SSH fields turned into a dockerHost. */
+function specPatch(input: ServerFields): Partial<ServerSpec> {
+  const { ipAddress, port, username, ...patch } = input;
+  if (!patch.dockerHost && ipAddress) {
+    patch.dockerHost = `ssh://${username ?? 'root'}@${ipAddress}${port ? `:${port}` : ''}`;
+  }
+  return patch;
+}
+
+/** Rules across fields: the pinned host key only means something to an ssh:// server. */
+function checkSpec(spec: ServerSpec, ctx: z.RefinementCtx): void {
+  if (spec.sshHostKey !== null && !spec.dockerHost.startsWith('ssh://')) {
+    ctx.addIssue({ code: 'custom', path: ['sshHostKey'], message: 'is only for ssh:// servers' });
+  }
+}
+
+const serverCreateInput = serverFields
+  .extend({ name: serverSpecSchema.shape.name })
   .transform((input, ctx) => {
-    const { ipAddress, port, username, ...spec } = input;
-    let dockerHost = spec.dockerHost;
-    if (!dockerHost && ipAddress) {
-      dockerHost = `ssh://${username ?? 'root'}@${ipAddress}${port ? `:${port}` : ''}`;
-    }
-    if (!dockerHost) {
+    const patch = specPatch(input);
+    if (!patch.dockerHost) {
       ctx.addIssue({
         code: 'custom',
         path: ['dockerHost'],
@@ -44,22 +61,44 @@ const serverCreateInput = serverSpecSchema
       });
       return z.NEVER;
     }
-    return serverSpecSchema.parse({
+    const spec: ServerSpec = {
       description: null,
       publicHost: null,
       tlsCa: null,
       tlsCert: null,
       tlsKey: null,
       sshPrivateKey: null,
-      ...spec,
-      dockerHost,
-    });
+      sshHostKey: null,
+      ...patch,
+      name: input.name,
+      dockerHost: patch.dockerHost,
+    };
+    checkSpec(spec, ctx);
+    return spec;
   });
+
+const serverUpdateInput = serverFields.extend(serverIdInput.shape);
 
 export const serverProcedures: ProcedureTable = {
   'server.create': procedure('mutation', serverCreateInput, (input, { store }) =>
     publicServer(store.servers.create(input)),
   ),
+
+  /**
+   * Changes the given fields. A new address forgets the pinned host key unless one is given,
+   * and every change makes the server's client anew.
+   */
+  'server.update': procedure('mutation', serverUpdateInput, (input, context) => {
+    const { serverId, ...fields } = input;
+    const { serverId: _id, createdAt: _at, ...current } = context.store.servers.find(serverId);
+    const patch = specPatch(fields);
+    const moved = patch.dockerHost !== undefined && patch.dockerHost !== current.dockerHost;
+    const merged = { ...current, ...(moved && { sshHostKey: null }), ...patch };
+    const spec = serverSpecSchema.superRefine(checkSpec).parse(merged);
+    const updated = context.store.servers.update(serverId, spec);
+    context.onServerChanged(serverId);
+    return publicServer(updated);
+  }),
 
   'server.one': procedure('query', serverIdInput, ({ serverId }, { store }) =>
     publicServer(store.servers.find(serverId)),
@@ -71,7 +110,7 @@ export const serverProcedures: ProcedureTable = {
 
   'server.remove': procedure('mutation', serverIdInput, ({ serverId }, context) => {
     const removed = context.store.servers.remove(serverId);
-    context.onServerRemoved(serverId);
+    context.onServerChanged(serverId);
     return publicServer(removed);
   }),
 };

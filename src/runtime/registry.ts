@@ -20,8 +20,8 @@ export class RuntimeRegistry {
   ) {}
 
   /**
-   * The runtime of a server; null is the local engine. Throws "Server not found". A server
-   * cannot be edited, only removed (see `forget`), so its client is made once and kept: the
+   * The runtime of a server; null is the local engine. Throws "Server not found". Its client
+   * is made once and kept until the server is updated or removed (see `forget`): the
    * reconciler asks for it on every step and every readiness probe.
    */
   for(serverId: string | null): Runtime {
@@ -33,7 +33,10 @@ export class RuntimeRegistry {
     const runtime = new DockerRuntime({
       dockerHost: server.dockerHost,
       ownerId: this.ownerId,
-      credentials: server,
+      credentials: {
+        ...server,
+        pinSshHostKey: (fingerprint) => this.store.servers.pinHostKey(serverId, fingerprint),
+      },
     });
     this.runtimes.set(serverId, runtime);
     for (const watcher of this.watchers) this.unwatchers.set(serverId, runtime.watch(watcher));
@@ -46,7 +49,7 @@ export class RuntimeRegistry {
     return [this.local, ...this.runtimes.values()];
   }
 
-  /** Forgets a removed server's client and stops following its events. */
+  /** Forgets an updated or removed server's client and stops following its events. */
   forget(serverId: string): void {
     this.unwatchers.get(serverId)?.();
     this.unwatchers.delete(serverId);

@@ -78,4 +78,7 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX redis_server ON redis(serverId);
   `,
+  `
+  ALTER TABLE servers ADD COLUMN sshHostKey TEXT;
+  `,
 ];

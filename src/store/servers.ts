@@ -16,6 +16,8 @@ export class ServerRepository {
     private readonly db: Db,
     private readonly now: () => Date,
     private readonly secrets: SecretBox,
+    /** Wakes the reconciler for a record: those on a changed server are tried again at once. */
+    private readonly onChange: (redisId: string) => void,
   ) {
     this.statement = statementCache(db);
   }
@@ -26,18 +28,58 @@ export class ServerRepository {
       serverId: newId(),
       createdAt: this.now().toISOString(),
     };
-    const row: Record<string, unknown> = { ...server };
-    for (const column of SEALED) {
-      const value = server[column];
-      row[column] = value === null ? null : this.secrets.seal(value);
-    }
+    const row = this.sealed(server);
     this.statement(
       `INSERT INTO servers (serverId, name, description, dockerHost, publicHost, tlsCa, tlsCert,
-           tlsKey, sshPrivateKey, createdAt)
+           tlsKey, sshPrivateKey, sshHostKey, createdAt)
          VALUES (@serverId, @name, @description, @dockerHost, @publicHost, @tlsCa, @tlsCert,
-           @tlsKey, @sshPrivateKey, @createdAt)`,
+           @tlsKey, @sshPrivateKey, @sshHostKey, @createdAt)`,
     ).run(row);
     return server;
+  }
+
+  /**
+   * Replaces a server's settings. Its addresses cannot change while databases are placed on
+   * it: their data volumes live on that engine, and their endpoints name its public host.
+   */
+  update(serverId: string, spec: ServerSpec): ServerRecord {
+    const update = this.db.transaction(() => {
+      const current = this.find(serverId);
+      for (const field of ['dockerHost', 'publicHost'] as const) {
+        if (spec[field] === current[field] || this.placedCount(serverId) === 0) continue;
+        throw conflict(
+          `${field} of server "${current.name}" cannot change while databases are placed on ` +
+            'it; remove them first',
+        );
+      }
+      const server: ServerRecord = { ...spec, serverId, createdAt: current.createdAt };
+      this.statement(
+        `UPDATE servers SET name = @name, description = @description, dockerHost = @dockerHost,
+             publicHost = @publicHost, tlsCa = @tlsCa, tlsCert = @tlsCert, tlsKey = @tlsKey,
+             sshPrivateKey = @sshPrivateKey, sshHostKey = @sshHostKey
+           WHERE serverId = @serverId`,
+      ).run(this.sealed(server));
+      return server;
+    });
+    const server = update();
+    const placed = this.statement('SELECT redisId FROM redis WHERE serverId = ?')
+      .pluck()
+      .all(serverId) as string[];
+    for (const redisId of placed) this.onChange(redisId);
+    return server;
+  }
+
+  /**
+   * Records the SSH host key a server showed on its first connection, unless one is pinned
+   * already; returns the key now pinned.
+   */
+  pinHostKey(serverId: string, fingerprint: string): string | null {
+    this.statement(
+      'UPDATE servers SET sshHostKey = ? WHERE serverId = ? AND sshHostKey IS NULL',
+    ).run(fingerprint, serverId);
+    return this.statement('SELECT sshHostKey FROM servers WHERE serverId = ?')
+      .pluck()
+      .get(serverId) as string | null;
   }
 
   find(serverId: string): ServerRecord {
@@ -55,9 +97,7 @@ export class ServerRepository {
   remove(serverId: string): ServerRecord {
     const remove = this.db.transaction(() => {
       const server = this.find(serverId);
-      const count = this.statement('SELECT COUNT(*) FROM redis WHERE serverId = ?')
-        .pluck()
-        .get(serverId) as number;
+      const count = this.placedCount(serverId);
       if (count > 0) {
         throw conflict(
           `Server "${server.name}" still holds ${count} database(s); remove them first`,
@@ -67,6 +107,21 @@ export class ServerRepository {
       return server;
     });
     return remove();
+  }
+
+  private placedCount(serverId: string): number {
+    return this.statement('SELECT COUNT(*) FROM redis WHERE serverId = ?')
+      .pluck()
+      .get(serverId) as number;
+  }
+
+  private sealed(server: ServerRecord): Record<string, unknown> {
+    const row: Record<string, unknown> = { ...server };
+    for (const column of SEALED) {
+      const value = server[column];
+      row[column] = value === null ? null : this.secrets.seal(value);
+    }
+    return row;
   }
 
   private open(row: ServerRecord): ServerRecord {

@@ -35,11 +35,10 @@ export class Store {
     this.db = openDatabase(options.dataDir);
     this.statement = statementCache(this.db);
     this.projects = new ProjectRepository(this.db, now);
-    this.redis = new RedisRepository(this.db, now, this.secrets, (redisId) =>
-      this.changes.emit('redis', redisId),
-    );
+    const onRedisChange = (redisId: string) => this.changes.emit('redis', redisId);
+    this.redis = new RedisRepository(this.db, now, this.secrets, onRedisChange);
     this.tokens = new TokenRepository(this.db, now);
-    this.servers = new ServerRepository(this.db, now, this.secrets);
+    this.servers = new ServerRepository(this.db, now, this.secrets, onRedisChange);
   }
 
   /** Calls `listener` with the id of every Redis record whose desired state changed. */

@@ -11,6 +11,11 @@ afterAll(async () => {
   await api.close();
 });
 
+/** A real ed25519 public key and its fingerprint as `ssh-keygen -lf` printed it. */
+const HOST_KEY_LINE =
+  'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAID/UJOwOYFoBccydm9ZBmmRMXq+EEPb+1UL7vAw6gzf2 host@example';
+const HOST_KEY_FINGERPRINT = 'SHA256:OX6DLEDZodyhNqUlLRHS+2oere5F/lGTd2VUYwtHhvo';
+
 const KEY =
   '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAAsecretkeymaterial\n-----END OPENSSH PRIVATE KEY-----\n';
 
@@ -88,5 +93,106 @@ describe('server verbs', () => {
       serverId: null,
     });
     expect(move.status).toBe(409);
+  });
+
+  it('pins a host key given as a public key line or a fingerprint, stored as the fingerprint', async () => {
+    const fromLine = await api.client.post('/api/server.create', {
+      name: 'pinned-line',
+      dockerHost: 'ssh://root@127.0.0.1:2222',
+      sshHostKey: HOST_KEY_LINE,
+    });
+    expect(fromLine.body).toMatchObject({ sshHostKey: HOST_KEY_FINGERPRINT });
+    const fromFingerprint = await api.client.post('/api/server.create', {
+      name: 'pinned-fingerprint',
+      dockerHost: 'ssh://root@127.0.0.1:2222',
+      sshHostKey: HOST_KEY_FINGERPRINT,
+    });
+    expect(fromFingerprint.body).toMatchObject({ sshHostKey: HOST_KEY_FINGERPRINT });
+  });
+
+  it.each([
+    [{ sshHostKey: 'ssh-dss AAAAB3NzaC1kc3M=' }, 'sshHostKey'],
+    [{ sshHostKey: 'SHA256:short' }, 'sshHostKey'],
+    [{ sshHostKey: 'MD5:16:27:ac:a5:76:28:2d:36:63:1b:56:4d:eb:df:a6:48' }, 'sshHostKey'],
+    [{ sshHostKey: 'ssh-ed25519 AAAA; touch /tmp/pwned' }, 'sshHostKey'],
+    // A key of another type under the ed25519 name.
+    [
+      { sshHostKey: `ssh-ed25519 ${Buffer.from('\0\0\0\x07ssh-rsaXXXX').toString('base64')}` },
+      'sshHostKey',
+    ],
+    [{ sshHostKey: HOST_KEY_FINGERPRINT, dockerHost: 'tcp://127.0.0.1:2376' }, 'sshHostKey'],
+  ])('refuses the host key of %j with 400 naming %s', async (fields, field) => {
+    const response = await api.client.post('/api/server.create', {
+      name: 'bad-key',
+      dockerHost: 'ssh://root@127.0.0.1:2222',
+      ...fields,
+    });
+    expect(response.status).toBe(400);
+    expect((response.body as { message: string }).message).toContain(field);
+  });
+
+  it('updates a server, forgetting the pinned key when its address moves', async () => {
+    const created = await api.client.post('/api/server.create', {
+      name: 'movable',
+      dockerHost: 'ssh://root@127.0.0.1:2222',
+      sshPrivateKey: KEY,
+      sshHostKey: HOST_KEY_FINGERPRINT,
+    });
+    const { serverId } = created.body as { serverId: string };
+
+    const renamed = await api.client.post('/api/server.update', { serverId, name: 'renamed' });
+    expect(renamed.status).toBe(200);
+    expect(renamed.body).toMatchObject({
+      name: 'renamed',
+      sshHostKey: HOST_KEY_FINGERPRINT,
+      sshPrivateKey: '[set]',
+    });
+
+    const moved = await api.client.post('/api/server.update', {
+      serverId,
+      ipAddress: '127.0.0.1',
+      port: 2200,
+    });
+    expect(moved.body).toMatchObject({ dockerHost: 'ssh://root@127.0.0.1:2200', sshHostKey: null });
+
+    const unknown = await api.client.post('/api/server.update', { serverId: 'nope', name: 'x' });
+    expect(unknown.status).toBe(404);
+    const bad = await api.client.post('/api/server.update', { serverId, sshHostKey: 'nope' });
+    expect(bad.status).toBe(400);
+    expect((bad.body as { message: string }).message).toContain('sshHostKey');
+    const keyForTcp = await api.client.post('/api/server.update', {
+      serverId,
+      dockerHost: 'tcp://127.0.0.1:2376',
+    });
+    expect(keyForTcp.status).toBe(200);
+    expect(keyForTcp.body).toMatchObject({ sshHostKey: null });
+  });
+
+  it("refuses to change a used server's addresses, but not its name", async () => {
+    const created = await api.client.post('/api/server.create', {
+      name: 'used',
+      dockerHost: 'unix:///var/run/used.sock',
+    });
+    const { serverId } = created.body as { serverId: string };
+    await api.client.post('/api/redis.create', {
+      name: 'on used',
+      appName: 'on-used-server',
+      databasePassword: 'pw',
+      environmentId: api.environmentId,
+      serverId,
+    });
+    for (const fields of [
+      { dockerHost: 'unix:///var/run/other.sock' },
+      { publicHost: 'db.example' },
+    ]) {
+      const refused = await api.client.post('/api/server.update', { serverId, ...fields });
+      expect(refused.status).toBe(409);
+      expect((refused.body as { message: string }).message).toContain(Object.keys(fields)[0]);
+    }
+    const renamed = await api.client.post('/api/server.update', { serverId, name: 'still used' });
+    expect(renamed.body).toMatchObject({
+      name: 'still used',
+      dockerHost: 'unix:///var/run/used.sock',
+    });
   });
 });

@@ -1,16 +1,21 @@
 /**
  * A server reached over SSH: the controller logs in with the server's private key and speaks
- * to the second engine through `docker system dial-stdio` on the far side.
+ * to the second engine through `docker system dial-stdio` on the far side, after checking the
+ * SSH server's host key.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dockerFromHost } from '../../src/runtime/docker/client.js';
 import {
+  createRedis,
   deployRedis,
+  isDone,
   startTestController,
   type TestController,
   uniqueAppName,
+  waitForRedis,
 } from '../support/controller.js';
 import { secondEngine } from '../support/engine.js';
-import { redisCommand } from '../support/resp.js';
+import { freePort, redisCommand } from '../support/resp.js';
 import { type SshServer, startSshServer } from '../support/ssh-server.js';
 
 const PASSWORD = 'ssh-server-password';
@@ -28,15 +33,26 @@ afterAll(async () => {
   await ssh?.stop();
 });
 
+async function createServer(fields: Record<string, unknown> = {}): Promise<string> {
+  const created = await controller.client.post('/api/server.create', {
+    name: 'ssh engine',
+    dockerHost: `ssh://root@127.0.0.1:${ssh.port}`,
+    sshPrivateKey: ssh.privateKey,
+    ...fields,
+  });
+  expect(created.status, JSON.stringify(created.body)).toBe(200);
+  return (created.body as { serverId: string }).serverId;
+}
+
+async function pinnedKey(serverId: string): Promise<unknown> {
+  const server = await controller.client.get(`/api/server.one?serverId=${serverId}`);
+  return (server.body as { sshHostKey: unknown }).sshHostKey;
+}
+
 describe('an ssh server', () => {
-  it('deploys a database through SSH with the server private key', async () => {
-    const created = await controller.client.post('/api/server.create', {
-      name: 'ssh engine',
-      dockerHost: `ssh://root@127.0.0.1:${ssh.port}`,
-      sshPrivateKey: ssh.privateKey,
-    });
-    expect(created.status).toBe(200);
-    const { serverId } = created.body as { serverId: string };
+  it('deploys through SSH with the private key, pinning the host key it was first shown', async () => {
+    const serverId = await createServer();
+    expect(await pinnedKey(serverId)).toBeNull();
 
     const row = await deployRedis(controller, {
       appName: uniqueAppName('ssh'),
@@ -45,5 +61,42 @@ describe('an ssh server', () => {
       serverId,
     });
     expect(await redisCommand(row.port, PASSWORD, 'PING')).toBe('PONG');
+    expect(await pinnedKey(serverId)).toBe(ssh.hostKeyFingerprint);
+  });
+
+  it('refuses a host key other than the pinned one, and goes on once the right one is set', async () => {
+    // Pinned to another key: whoever answers at that address is not trusted.
+    const serverId = await createServer({ sshHostKey: ssh.clientKeyFingerprint });
+    const appName = uniqueAppName('sshpin');
+    const port = await freePort();
+    const row = await createRedis(controller, {
+      appName,
+      databasePassword: PASSWORD,
+      dockerImage: secondEngine().redisImage,
+      externalPort: port,
+      serverId,
+    });
+    await controller.client.post('/api/redis.deploy', { redisId: row.redisId });
+    const refused = await waitForRedis(
+      controller.client,
+      row.redisId,
+      (view) => view.applicationStatus === 'error',
+    );
+    expect(refused.status.lastError).toMatch(/host key is not the one pinned/);
+    const found = await dockerFromHost(secondEngine().dockerHost).listContainers({
+      all: true,
+      filters: { name: [appName] },
+    });
+    expect(found).toEqual([]);
+
+    // The key line as the server's .pub file holds it; stored as its fingerprint.
+    const updated = await controller.client.post('/api/server.update', {
+      serverId,
+      sshHostKey: ssh.hostPublicKey,
+    });
+    expect(updated.status, JSON.stringify(updated.body)).toBe(200);
+    expect(await pinnedKey(serverId)).toBe(ssh.hostKeyFingerprint);
+    await waitForRedis(controller.client, row.redisId, isDone);
+    expect(await redisCommand(port, PASSWORD, 'PING')).toBe('PONG');
   });
 });

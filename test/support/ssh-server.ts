@@ -17,6 +17,11 @@ export interface SshServer {
   port: number;
   /** The client's private key, OpenSSH format. */
   privateKey: string;
+  /** The server's public host key line, as in /etc/ssh/ssh_host_ed25519_key.pub. */
+  hostPublicKey: string;
+  /** Fingerprints as `ssh-keygen -lf` prints them (`SHA256:…`): the host key and the client key. */
+  hostKeyFingerprint: string;
+  clientKeyFingerprint: string;
   stop(): Promise<void>;
 }
 
@@ -60,9 +65,18 @@ export async function startSshServer(dockerHost: string): Promise<SshServer> {
   );
   await waitForPort(port);
 
+  const fingerprint = async (file: string) => {
+    const { stdout } = await execFileAsync(keygen, ['-l', '-E', 'sha256', '-f', file]);
+    const found = /SHA256:[A-Za-z0-9+/]+/.exec(stdout)?.[0];
+    if (!found) throw new Error(`ssh-keygen printed no fingerprint for ${file}: ${stdout}`);
+    return found;
+  };
   return {
     port,
     privateKey: fs.readFileSync(path.join(dir, 'client'), 'utf8'),
+    hostPublicKey: fs.readFileSync(path.join(dir, 'host.pub'), 'utf8').trim(),
+    hostKeyFingerprint: await fingerprint(path.join(dir, 'host.pub')),
+    clientKeyFingerprint: await fingerprint(path.join(dir, 'client.pub')),
     async stop() {
       if (sshd.exitCode === null && sshd.pid !== undefined) {
         const exited = new Promise((resolve) => sshd.once('exit', resolve));

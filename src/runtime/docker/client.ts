@@ -2,6 +2,7 @@
  * A dockerode client from a DOCKER_HOST-style address.
  */
 import Docker from 'dockerode';
+import { sshFingerprint } from '../../domain/server.js';
 
 export interface EngineCredentials {
   /** PEM; with them a tcp:// engine is spoken to over TLS, verifying the server against `ca`. */
@@ -10,6 +11,10 @@ export interface EngineCredentials {
   tlsKey?: string | null;
   /** PEM private key for ssh:// engines. */
   sshPrivateKey?: string | null;
+  /** The `SHA256:` fingerprint the SSH server's host key must have; null trusts the first. */
+  sshHostKey?: string | null;
+  /** Called with the host key first trusted; returns the key pinned from then on. */
+  pinSshHostKey?: (fingerprint: string) => string | null;
 }
 
 /**
@@ -34,17 +39,31 @@ export function dockerFromHost(dockerHost: string, credentials: EngineCredential
     });
   }
   if (dockerHost.startsWith('ssh://')) {
-    // Known shortcoming: the SSH host key is not checked, so the first connection trusts
-    // whatever answers at that address. Pinning it (a `sshHostKey` field on the server, handed
-    // to ssh2's hostVerifier) would close that.
     const url = new URL(dockerHost);
     return new Docker({
       protocol: 'ssh',
       host: url.hostname,
       port: Number(url.port || 22),
       username: decodeURIComponent(url.username),
-      ...(credentials.sshPrivateKey && { sshOptions: { privateKey: credentials.sshPrivateKey } }),
+      sshOptions: {
+        ...(credentials.sshPrivateKey && { privateKey: credentials.sshPrivateKey }),
+        hostVerifier: hostKeyVerifier(credentials),
+      },
     });
   }
   throw new Error(`DOCKER_HOST must be unix:///path, tcp://host:port or ssh://user@host`);
+}
+
+/**
+ * Checks every SSH connection's host key against the pinned one. With none pinned yet, the
+ * first key seen is trusted and pinned (as OpenSSH's `accept-new` does); every later
+ * connection, including after a restart, must show that same key.
+ */
+function hostKeyVerifier(credentials: EngineCredentials): (key: Buffer) => boolean {
+  let pinned = credentials.sshHostKey ?? null;
+  return (key) => {
+    const shown = sshFingerprint(key);
+    if (pinned === null) pinned = credentials.pinSshHostKey?.(shown) ?? shown;
+    return shown === pinned;
+  };
 }

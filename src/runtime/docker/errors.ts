@@ -21,6 +21,12 @@ export function engineReason(error: unknown): string {
   const fromJson = candidate?.json?.message;
   if (typeof fromJson === 'string' && fromJson.length > 0) return fromJson.trim();
   const message = candidate?.message ?? String(error);
+  if (/Host denied \(verification failed\)/.test(message)) {
+    return (
+      "the SSH server's host key is not the one pinned for this server (server.one shows " +
+      'the pinned sshHostKey; server.update sets a new one if the key really changed)'
+    );
+  }
   return message.replace(/^\(HTTP code \d+\)\s*[^-]*-\s*/, '').trim();
 }
 
