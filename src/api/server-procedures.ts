@@ -33,6 +33,15 @@ const serverFields = serverSpecSchema.partial().extend({
 
 type ServerFields = z.output<typeof serverFields>;
 
+/** Dokploy's port and username only mean something beside its ipAddress. */
+function checkDokployFields(input: ServerFields, ctx: z.RefinementCtx): void {
+  if (input.ipAddress !== undefined) return;
+  for (const field of ['port', 'username'] as const) {
+    if (input[field] === undefined) continue;
+    ctx.addIssue({ code: 'custom', path: [field], message: 'is only taken with ipAddress' });
+  }
+}
+
 /** The given fields as a spec patch, Dokploy's SSH fields turned into a dockerHost. */
 function specPatch(input: ServerFields): Partial<ServerSpec> {
   const { ipAddress, port, username, ...patch } = input;
@@ -51,6 +60,7 @@ function checkSpec(spec: ServerSpec, ctx: z.RefinementCtx): void {
 
 const serverCreateInput = serverFields
   .extend({ name: serverSpecSchema.shape.name })
+  .superRefine(checkDokployFields)
   .transform((input, ctx) => {
     const patch = specPatch(input);
     if (!patch.dockerHost) {
@@ -77,7 +87,7 @@ const serverCreateInput = serverFields
     return spec;
   });
 
-const serverUpdateInput = serverFields.extend(serverIdInput.shape);
+const serverUpdateInput = serverFields.extend(serverIdInput.shape).superRefine(checkDokployFields);
 
 export const serverProcedures: ProcedureTable = {
   'server.create': procedure('mutation', serverCreateInput, (input, { store }) =>

@@ -99,8 +99,14 @@ export class Reconciler {
       return {};
     }
     const deleting = record.deletionRequestedAt !== null;
-    // Never deployed and not being removed: there is nothing to look at.
-    if (!deleting && record.desiredState === 'undeployed') return {};
+    // Never deployed and not being removed: there is nothing to look at, but the status still
+    // answers the latest generation (a reload of an undeployed database has nothing to do).
+    if (!deleting && record.desiredState === 'undeployed') {
+      if (record.status.observedGeneration !== record.generation) {
+        this.report.reportSuccess(record, 'undeployed', null, false);
+      }
+      return {};
+    }
 
     const stalled = record.status.stalledAt;
     if (stalled && JSON.stringify(stalled) === JSON.stringify(stallPointOf(record))) return {};

@@ -137,6 +137,8 @@ export class StatusReporter {
     const status: RedisStatus = {
       ...current.status,
       stalledAt: terminal ? stallPointOf(record) : null,
+      // A terminal failure is the answer to this generation; a passing one is not yet.
+      observedGeneration: terminal ? record.generation : current.status.observedGeneration,
       phase: current.deletionRequestedAt ? 'Deleting' : 'Failed',
       lastError: message,
       lastReconciledAt: this.now().toISOString(),

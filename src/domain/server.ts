@@ -1,8 +1,8 @@
 /**
  * A Docker server: an engine the controller places databases on, besides the local one.
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { sshHostKeySchema } from './ssh-host-key.js';
 
 /**
  * `unix:///path`, `tcp://host:port` (TLS when certificates are given) or `ssh://user@host[:port]`.
@@ -20,46 +20,6 @@ const pemSchema = z
   .string()
   .max(16384, 'must be at most 16384 characters')
   .regex(/^-----BEGIN [A-Z ]+-----[\s\S]+-----END [A-Z ]+-----\s*$/, 'must be a PEM block')
-  .nullable();
-
-const HOST_KEY_LINE =
-  /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521))\s+([A-Za-z0-9+/]+={0,2})(?:\s.*)?$/;
-const HOST_KEY_FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
-
-/** OpenSSH's fingerprint of a public key blob: `SHA256:` and unpadded base64. */
-export function sshFingerprint(keyBlob: Buffer): string {
-  return `SHA256:${createHash('sha256').update(keyBlob).digest('base64').replace(/=+$/, '')}`;
-}
-
-/** The key blob of a public key line, when the blob is one of the type the line names. */
-function hostKeyBlob(line: string): Buffer | null {
-  const match = HOST_KEY_LINE.exec(line);
-  if (!match?.[1] || !match[2]) return null;
-  const blob = Buffer.from(match[2], 'base64');
-  // The blob starts with its own type as an SSH string: a 32-bit length, then the name.
-  if (blob.length < 4) return null;
-  const typeLength = blob.readUInt32BE(0);
-  const type = blob.subarray(4, 4 + typeLength).toString('latin1');
-  return type === match[1] && blob.length > 4 + typeLength ? blob : null;
-}
-
-/**
- * The SSH server's host key, pinned: a public key line as `ssh-keyscan` prints it or as found
- * in /etc/ssh/ssh_host_*_key.pub, or its `SHA256:` fingerprint as `ssh-keygen -lf` prints it.
- * Stored as the fingerprint.
- */
-export const sshHostKeySchema = z
-  .string()
-  .trim()
-  .max(16384, 'must be at most 16384 characters')
-  .refine(
-    (value) => HOST_KEY_FINGERPRINT.test(value) || hostKeyBlob(value) !== null,
-    'must be an SSH public key line (ssh-ed25519, ssh-rsa or ecdsa-sha2-*) or a SHA256: fingerprint',
-  )
-  .transform((value) => {
-    const blob = hostKeyBlob(value);
-    return blob ? sshFingerprint(blob) : value;
-  })
   .nullable();
 
 export const serverSpecSchema = z.object({

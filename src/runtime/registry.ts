@@ -35,7 +35,7 @@ export class RuntimeRegistry {
       ownerId: this.ownerId,
       credentials: {
         ...server,
-        pinSshHostKey: (fingerprint) => this.store.servers.pinHostKey(serverId, fingerprint),
+        pinSshHostKey: (pin) => this.store.servers.pinHostKey(serverId, server.dockerHost, pin),
       },
     });
     this.runtimes.set(serverId, runtime);

@@ -16,7 +16,10 @@ export class ServerRepository {
     private readonly db: Db,
     private readonly now: () => Date,
     private readonly secrets: SecretBox,
-    /** Wakes the reconciler for a record: those on a changed server are tried again at once. */
+    /**
+     * Wakes the reconciler for a record: those on a changed server are tried again at once
+     * (unless stalled on a terminal error, which waits for a change of their own).
+     */
     private readonly onChange: (redisId: string) => void,
   ) {
     this.statement = statementCache(db);
@@ -70,16 +73,21 @@ export class ServerRepository {
   }
 
   /**
-   * Records the SSH host key a server showed on its first connection, unless one is pinned
-   * already; returns the key now pinned.
+   * Records the SSH host key a server at `dockerHost` showed on its first connection, unless
+   * one is pinned already; returns the pin now kept, or null when the server is gone or has
+   * moved to another address meanwhile.
    */
-  pinHostKey(serverId: string, fingerprint: string): string | null {
+  pinHostKey(serverId: string, dockerHost: string, pin: string): string | null {
     this.statement(
-      'UPDATE servers SET sshHostKey = ? WHERE serverId = ? AND sshHostKey IS NULL',
-    ).run(fingerprint, serverId);
-    return this.statement('SELECT sshHostKey FROM servers WHERE serverId = ?')
+      `UPDATE servers SET sshHostKey = ?
+         WHERE serverId = ? AND dockerHost = ? AND sshHostKey IS NULL`,
+    ).run(pin, serverId, dockerHost);
+    const kept = this.statement(
+      'SELECT sshHostKey FROM servers WHERE serverId = ? AND dockerHost = ?',
+    )
       .pluck()
-      .get(serverId) as string | null;
+      .get(serverId, dockerHost) as string | null | undefined;
+    return kept ?? null;
   }
 
   find(serverId: string): ServerRecord {

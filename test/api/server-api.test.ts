@@ -101,13 +101,26 @@ describe('server verbs', () => {
       dockerHost: 'ssh://root@127.0.0.1:2222',
       sshHostKey: HOST_KEY_LINE,
     });
-    expect(fromLine.body).toMatchObject({ sshHostKey: HOST_KEY_FINGERPRINT });
+    expect(fromLine.body).toMatchObject({ sshHostKey: `ssh-ed25519 ${HOST_KEY_FINGERPRINT}` });
     const fromFingerprint = await api.client.post('/api/server.create', {
       name: 'pinned-fingerprint',
       dockerHost: 'ssh://root@127.0.0.1:2222',
       sshHostKey: HOST_KEY_FINGERPRINT,
     });
     expect(fromFingerprint.body).toMatchObject({ sshHostKey: HOST_KEY_FINGERPRINT });
+  });
+
+  it.each([
+    ['ssh-keyscan output', `[127.0.0.1]:2222 ${HOST_KEY_LINE.replace(/ host@example$/, '')}`],
+    ['an ssh-keygen -l line', `256 ${HOST_KEY_FINGERPRINT} host@example (ED25519)`],
+  ])('reads %s as the typed pin', async (_what, sshHostKey) => {
+    const created = await api.client.post('/api/server.create', {
+      name: 'pinned-from-tool',
+      dockerHost: 'ssh://root@127.0.0.1:2222',
+      sshHostKey,
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(200);
+    expect(created.body).toMatchObject({ sshHostKey: `ssh-ed25519 ${HOST_KEY_FINGERPRINT}` });
   });
 
   it.each([
@@ -121,6 +134,14 @@ describe('server verbs', () => {
       'sshHostKey',
     ],
     [{ sshHostKey: HOST_KEY_FINGERPRINT, dockerHost: 'tcp://127.0.0.1:2376' }, 'sshHostKey'],
+    // Cut short: 31 of the key's 32 bytes.
+    [
+      {
+        sshHostKey: `ssh-ed25519 ${Buffer.from(`\0\0\0\x0bssh-ed25519\0\0\0\x20${'k'.repeat(31)}`).toString('base64')}`,
+      },
+      'sshHostKey',
+    ],
+    [{ dockerHost: undefined, port: 22 }, 'port'],
   ])('refuses the host key of %j with 400 naming %s', async (fields, field) => {
     const response = await api.client.post('/api/server.create', {
       name: 'bad-key',
@@ -136,7 +157,7 @@ describe('server verbs', () => {
       name: 'movable',
       dockerHost: 'ssh://root@127.0.0.1:2222',
       sshPrivateKey: KEY,
-      sshHostKey: HOST_KEY_FINGERPRINT,
+      sshHostKey: HOST_KEY_LINE,
     });
     const { serverId } = created.body as { serverId: string };
 
@@ -144,7 +165,7 @@ describe('server verbs', () => {
     expect(renamed.status).toBe(200);
     expect(renamed.body).toMatchObject({
       name: 'renamed',
-      sshHostKey: HOST_KEY_FINGERPRINT,
+      sshHostKey: `ssh-ed25519 ${HOST_KEY_FINGERPRINT}`,
       sshPrivateKey: '[set]',
     });
 

@@ -62,6 +62,8 @@ describe('failures', () => {
         status: 'True',
         reason: 'TerminalError',
       });
+      // The failure is the answer to this generation, so health checks stop waiting on it.
+      expect(failed.status.observedGeneration).toBe(failed.generation);
 
       // A resync visits the record but does not try again.
       await controller.running.controller.resync();
@@ -90,5 +92,22 @@ describe('failures', () => {
     expect(failed.status.lastError).toMatch(/exited with code [1-9]/);
     expect(failed.status.lastError).toMatch(/port/i);
     await controller.client.post('/api/redis.stop', { redisId: row.redisId });
+  });
+
+  it('brings the status of a database never deployed up to a reload', async () => {
+    const row = await create({});
+    const reloaded = await controller.client.post('/api/redis.reload', {
+      redisId: row.redisId,
+      appName: row.appName,
+    });
+    expect(reloaded.status).toBe(200);
+    const seen = await waitForRedis(
+      controller.client,
+      row.redisId,
+      (r) => r.status.observedGeneration === r.generation,
+    );
+    expect(seen.generation).toBeGreaterThan(row.generation);
+    expect(seen.status.phase).toBe('Pending');
+    expect(seen.applicationStatus).toBe('idle');
   });
 });

@@ -61,7 +61,7 @@ describe('an ssh server', () => {
       serverId,
     });
     expect(await redisCommand(row.port, PASSWORD, 'PING')).toBe('PONG');
-    expect(await pinnedKey(serverId)).toBe(ssh.hostKeyFingerprint);
+    expect(await pinnedKey(serverId)).toBe(`ssh-ed25519 ${ssh.hostKeyFingerprint}`);
   });
 
   it('refuses a host key other than the pinned one, and goes on once the right one is set', async () => {
@@ -89,13 +89,14 @@ describe('an ssh server', () => {
     });
     expect(found).toEqual([]);
 
-    // The key line as the server's .pub file holds it; stored as its fingerprint.
+    // The server's RSA key, as its .pub file holds it: the controller must ask for that key,
+    // not the ed25519 one the server would otherwise show first.
     const updated = await controller.client.post('/api/server.update', {
       serverId,
-      sshHostKey: ssh.hostPublicKey,
+      sshHostKey: ssh.hostRsaPublicKey,
     });
     expect(updated.status, JSON.stringify(updated.body)).toBe(200);
-    expect(await pinnedKey(serverId)).toBe(ssh.hostKeyFingerprint);
+    expect(await pinnedKey(serverId)).toMatch(/^ssh-rsa SHA256:/);
     await waitForRedis(controller.client, row.redisId, isDone);
     expect(await redisCommand(port, PASSWORD, 'PING')).toBe('PONG');
   });

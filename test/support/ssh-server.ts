@@ -17,8 +17,9 @@ export interface SshServer {
   port: number;
   /** The client's private key, OpenSSH format. */
   privateKey: string;
-  /** The server's public host key line, as in /etc/ssh/ssh_host_ed25519_key.pub. */
+  /** The server's public host key lines, as in /etc/ssh/ssh_host_{ed25519,rsa}_key.pub. */
   hostPublicKey: string;
+  hostRsaPublicKey: string;
   /** Fingerprints as `ssh-keygen -lf` prints them (`SHA256:…`): the host key and the client key. */
   hostKeyFingerprint: string;
   clientKeyFingerprint: string;
@@ -35,8 +36,12 @@ export async function startSshServer(dockerHost: string): Promise<SshServer> {
   );
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rc-sshd-'));
   const keygen = commands['ssh-keygen'] ?? 'ssh-keygen';
-  for (const key of ['host', 'client']) {
-    await execFileAsync(keygen, ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, key)]);
+  for (const [key, type] of [
+    ['host', 'ed25519'],
+    ['host-rsa', 'rsa'],
+    ['client', 'ed25519'],
+  ] as const) {
+    await execFileAsync(keygen, ['-q', '-t', type, '-N', '', '-f', path.join(dir, key)]);
   }
   fs.copyFileSync(path.join(dir, 'client.pub'), path.join(dir, 'authorized_keys'));
   // sshd insists on its privilege separation directory.
@@ -47,6 +52,7 @@ export async function startSshServer(dockerHost: string): Promise<SshServer> {
     'ListenAddress 127.0.0.1',
     `Port ${port}`,
     `HostKey ${path.join(dir, 'host')}`,
+    `HostKey ${path.join(dir, 'host-rsa')}`,
     `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
     'PermitRootLogin prohibit-password',
     'PasswordAuthentication no',
@@ -75,6 +81,7 @@ export async function startSshServer(dockerHost: string): Promise<SshServer> {
     port,
     privateKey: fs.readFileSync(path.join(dir, 'client'), 'utf8'),
     hostPublicKey: fs.readFileSync(path.join(dir, 'host.pub'), 'utf8').trim(),
+    hostRsaPublicKey: fs.readFileSync(path.join(dir, 'host-rsa.pub'), 'utf8').trim(),
     hostKeyFingerprint: await fingerprint(path.join(dir, 'host.pub')),
     clientKeyFingerprint: await fingerprint(path.join(dir, 'client.pub')),
     async stop() {

@@ -2,7 +2,7 @@
  * A dockerode client from a DOCKER_HOST-style address.
  */
 import Docker from 'dockerode';
-import { sshFingerprint } from '../../domain/server.js';
+import { hostKeyAlgorithms, pinOf, readPin, sshFingerprint } from '../../domain/ssh-host-key.js';
 
 export interface EngineCredentials {
   /** PEM; with them a tcp:// engine is spoken to over TLS, verifying the server against `ca`. */
@@ -11,10 +11,13 @@ export interface EngineCredentials {
   tlsKey?: string | null;
   /** PEM private key for ssh:// engines. */
   sshPrivateKey?: string | null;
-  /** The `SHA256:` fingerprint the SSH server's host key must have; null trusts the first. */
+  /** The pin (`[type] SHA256:…`) the SSH server's host key must match; null trusts the first. */
   sshHostKey?: string | null;
-  /** Called with the host key first trusted; returns the key pinned from then on. */
-  pinSshHostKey?: (fingerprint: string) => string | null;
+  /**
+   * Called with the pin of the host key first shown; returns the pin kept from then on, or
+   * null when none can be kept (the server is gone or was moved meanwhile).
+   */
+  pinSshHostKey?: (pin: string) => string | null;
 }
 
 /**
@@ -45,25 +48,39 @@ export function dockerFromHost(dockerHost: string, credentials: EngineCredential
       host: url.hostname,
       port: Number(url.port || 22),
       username: decodeURIComponent(url.username),
-      sshOptions: {
-        ...(credentials.sshPrivateKey && { privateKey: credentials.sshPrivateKey }),
-        hostVerifier: hostKeyVerifier(credentials),
-      },
+      sshOptions: sshOptions(credentials),
     });
   }
   throw new Error(`DOCKER_HOST must be unix:///path, tcp://host:port or ssh://user@host`);
 }
 
 /**
- * Checks every SSH connection's host key against the pinned one. With none pinned yet, the
- * first key seen is trusted and pinned (as OpenSSH's `accept-new` does); every later
- * connection, including after a restart, must show that same key.
+ * Login and host key checking. Every connection's host key is checked against the pinned one,
+ * after asking the server for a key of the pinned type. With none pinned yet, the first key
+ * shown is trusted and pinned (as OpenSSH's `accept-new` does); every later connection,
+ * including after a restart, must show that same key.
  */
-function hostKeyVerifier(credentials: EngineCredentials): (key: Buffer) => boolean {
-  let pinned = credentials.sshHostKey ?? null;
-  return (key) => {
-    const shown = sshFingerprint(key);
-    if (pinned === null) pinned = credentials.pinSshHostKey?.(shown) ?? shown;
-    return shown === pinned;
+function sshOptions(credentials: EngineCredentials): Record<string, unknown> {
+  let pinned = credentials.sshHostKey ? readPin(credentials.sshHostKey) : null;
+  const algorithms = hostKeyAlgorithms(pinned?.type ?? null);
+  const hostVerifier = (key: Buffer): boolean => {
+    try {
+      if (pinned === null) {
+        // Without a store (DOCKER_HOST=ssh://…), the pin lasts as long as the process.
+        const shown = pinOf(key);
+        const kept = credentials.pinSshHostKey ? credentials.pinSshHostKey(shown) : shown;
+        if (kept === null) return false;
+        pinned = readPin(kept);
+      }
+      return sshFingerprint(key) === pinned.fingerprint;
+    } catch {
+      // Thrown inside ssh2's handshake, an error would escape every handler: refuse instead.
+      return false;
+    }
+  };
+  return {
+    ...(credentials.sshPrivateKey && { privateKey: credentials.sshPrivateKey }),
+    ...(algorithms && { algorithms: { serverHostKey: algorithms } }),
+    hostVerifier,
   };
 }
