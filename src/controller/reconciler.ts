@@ -174,7 +174,7 @@ export class Reconciler {
       this.options.cache?.invalidate(record.redisId);
       if (error instanceof Superseded) return { requeueAfterMs: 0 };
       if (error instanceof ContainerGoneError) {
-        log.debug({ err: error }, 'the container went away meanwhile; looking again');
+        log.info({ reason: error.message }, 'the container went away meanwhile; looking again');
         return { requeueAfterMs: GONE_RETRY_MS };
       }
       const terminal = error instanceof RuntimeError && error.terminal;

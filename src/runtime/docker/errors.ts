@@ -42,3 +42,11 @@ export function portTaken(reason: string): boolean {
 export function hostAddressIn(reason: string): string | null {
   return /(\[[0-9a-f:.]+\]|\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}\b/i.exec(reason)?.[0] ?? null;
 }
+
+/**
+ * Whether a start failed because containerd still holds a task of this container: what a start
+ * racing the engine's shutdown leaves behind. Starting again fails the same way for good.
+ */
+export function taskLeftBehind(reason: string): boolean {
+  return /task [0-9a-f]{12,}: already exists/i.test(reason);
+}

@@ -21,7 +21,7 @@ import {
 } from '../types.js';
 import { dockerFromHost, type EngineCredentials } from './client.js';
 import { actualConfig, configArchive, containerBody } from './container-body.js';
-import { engineReason, hostAddressIn, portTaken, statusOf } from './errors.js';
+import { engineReason, hostAddressIn, portTaken, statusOf, taskLeftBehind } from './errors.js';
 import { watchContainerEvents } from './events.js';
 import { type RedisCliRun, runRedisCli } from './exec.js';
 import { demux } from './streams.js';
@@ -281,6 +281,14 @@ export class DockerRuntime implements Runtime {
       if (statusOf(error) === 304) return;
       const reason = engineReason(error);
       if (goneUnderUs(error)) throw new ContainerGoneError(`container ${id} is gone`, error);
+      if (taskLeftBehind(reason)) {
+        // The container cannot start again; its data is in the volume, so a new one replaces it.
+        await this.removeContainer(id);
+        throw new ContainerGoneError(
+          `container ${id} was left unstartable by an engine restart and was removed`,
+          error,
+        );
+      }
       if (portTaken(reason)) {
         const address = hostAddressIn(reason);
         const what = address === null ? 'the external port' : `host port ${address}`;
