@@ -8,12 +8,20 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import http from 'node:http';
+import path from 'node:path';
 import { ensureBridge, removeCreatedBridge } from './bridge.js';
 import { DEFAULT_BRIDGE, type EngineOptions, type EnginePaths, enginePaths } from './config.js';
 import { type DockerdSettings, runningDockerds, sharedWith } from './dockerds.js';
 import { describeError } from './errors.js';
 import { ensureCommands, requireRoot } from './host.js';
-import { processState, signal, sleep, waitForExit } from './processes.js';
+import {
+  processCommandLine,
+  processesNamed,
+  processState,
+  signal,
+  sleep,
+  waitForExit,
+} from './processes.js';
 
 /** The discard port on loopback: nothing listens there, so any pull fails at once. */
 const DEAD_PROXY = 'http://127.0.0.1:9';
@@ -43,11 +51,37 @@ async function stopDaemon(paths: EnginePaths, log: (message: string) => void): P
   }
 
   log(`stopping dockerd (pid ${pid})`);
-  if (!signal(pid, 'SIGTERM') || (await waitForExit(pid, STOP_GRACE_MS))) return true;
+  if (!signal(pid, 'SIGTERM') || (await waitForExit(pid, STOP_GRACE_MS))) {
+    await stopLeftoverShims(paths, log);
+    return true;
+  }
 
   log(`dockerd (pid ${pid}) did not exit within ${STOP_GRACE_MS / 1000} s; sending SIGKILL`);
-  if (!signal(pid, 'SIGKILL') || (await waitForExit(pid, 5_000))) return true;
+  if (!signal(pid, 'SIGKILL') || (await waitForExit(pid, 5_000))) {
+    await stopLeftoverShims(paths, log);
+    return true;
+  }
   throw new Error(`dockerd (pid ${pid}) survived SIGKILL; see ${paths.logFile}`);
+}
+
+/**
+ * Container shims of this engine that outlived it: one is left when a container start races
+ * the daemon's shutdown. They are recognised by the containerd socket under our exec root.
+ */
+async function stopLeftoverShims(
+  paths: EnginePaths,
+  log: (message: string) => void,
+): Promise<void> {
+  const address = path.join(paths.execRoot, 'containerd', 'containerd.sock');
+  for (const pid of await processesNamed('containerd-shim')) {
+    const commandLine = await processCommandLine(pid);
+    const at = commandLine?.args.indexOf('-address') ?? -1;
+    if (at < 0 || commandLine?.args[at + 1] !== address) continue;
+    log(`stopping a container shim dockerd left behind (pid ${pid})`);
+    if (!signal(pid, 'SIGTERM') || (await waitForExit(pid, 5_000))) continue;
+    signal(pid, 'SIGKILL');
+    await waitForExit(pid, 5_000);
+  }
 }
 
 /** Whether a Docker engine answers GET /_ping on the socket. */
