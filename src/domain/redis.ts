@@ -131,6 +131,20 @@ export const envSchema = z
  */
 const SERVER_EXECUTABLE = /^(?:[A-Za-z0-9_.+-]*\/)*(?:redis|valkey|keydb)(?:-stack)?-server$/;
 
+/**
+ * Server options that would replace or undo the password the controller applies: ACL users and
+ * files are loaded after `requirepass` and win over it, and an included file may hold either.
+ */
+const AUTH_OPTIONS = ['--user', '--aclfile', '--requirepass', '--include'];
+const AUTH_OPTIONS_RULE =
+  `must not use ${AUTH_OPTIONS.join(', ')}: the controller applies the password, and these ` +
+  'would override it';
+
+/** Whether argv words set one of AUTH_OPTIONS (option names are case-insensitive). */
+function setsAuthOption(words: readonly string[]): boolean {
+  return words.some((word) => AUTH_OPTIONS.includes(word.toLowerCase()));
+}
+
 export const commandSchema = z
   .string()
   .trim()
@@ -142,6 +156,9 @@ export const commandSchema = z
     message:
       'must start with redis-server (or valkey-server, keydb-server, redis-stack-server): ' +
       'it runs without a shell, and the password is applied through its --include option',
+  })
+  .refine((value) => !setsAuthOption(value.split(/\s+/).slice(1)), {
+    message: AUTH_OPTIONS_RULE,
   })
   .nullable();
 
@@ -172,7 +189,8 @@ export const argsSchema = z
           .max(4096, 'must be at most 4096 characters')
           .refine((arg) => !CONTROL_CHARACTERS.test(arg), 'must not contain control characters'),
       )
-      .max(256, 'must have at most 256 items'),
+      .max(256, 'must have at most 256 items')
+      .refine((args) => !setsAuthOption(args), { message: AUTH_OPTIONS_RULE }),
   )
   .nullable();
 

@@ -166,6 +166,14 @@ const MORE_IMAGES = ['', 'r'.repeat(256), 'Redis:8', 42, null];
 /** A Redis-compatible server executable first, no control characters, run without a shell. */
 const COMMANDS = [`sh -c '${TOUCH}'`, '/bin/bash', 'redis-server; rm', `redis-server\n${TOUCH}`];
 const MORE_COMMANDS = ['redis-server\u0000', `redis-server ${'x'.repeat(4096)}`, 42, ['x']];
+/** Options that would override the password the controller applies. */
+const AUTH_COMMANDS = ['redis-server --user default on nopass', 'valkey-server --ACLFILE /x'];
+const AUTH_ARGS = [
+  ['--user', 'default', 'on', 'nopass', '~*', '+@all'],
+  '--protected-mode no --USER default on nopass',
+  ['--requirepass', ''],
+  '["--include", "/etc/redis/other.conf"]',
+];
 /** At most 256 strings of at most 4096 characters, no control characters. */
 const ARGS = [{ 0: '--port' }, [1, 2], ['--save', 'a\nb'], ['x\u0000'], ['x'.repeat(4097)]];
 const MORE_ARGS = [Array.from({ length: 257 }, () => '--x'), 42, true, '[1,', '["--x", 5]'];
@@ -218,8 +226,8 @@ const REFUSED: BadCase[] = [
   ...spoil(['redis.reload'], 'appName', [ABSENT]),
   ...spoil(['redis.reload'], 'appName', ['../x', `$(${TOUCH})`, 'a'.repeat(300), 42, null]),
   ...spoil(SPEC_VERBS, 'dockerImage', [...IMAGES, ...MORE_IMAGES]),
-  ...spoil(SPEC_VERBS, 'command', [...COMMANDS, ...MORE_COMMANDS]),
-  ...spoil(SPEC_VERBS, 'args', [...ARGS, ...MORE_ARGS]),
+  ...spoil(SPEC_VERBS, 'command', [...COMMANDS, ...MORE_COMMANDS, ...AUTH_COMMANDS]),
+  ...spoil(SPEC_VERBS, 'args', [...ARGS, ...MORE_ARGS, ...AUTH_ARGS]),
   ...spoil([...SPEC_VERBS, 'redis.saveEnvironment'], 'env', [...ENVS, ...MORE_ENVS]),
   ...spoil(['redis.saveEnvironment'], 'env', [ABSENT]),
   ...spoil(SPEC_VERBS, 'databasePassword', [...PASSWORDS, null, ['x']]),
