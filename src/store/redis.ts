@@ -4,7 +4,7 @@
  * reconcile loop; status writes do not, or the loop would wake itself forever.
  */
 
-import { conflict, notFound } from '../domain/errors.js';
+import { badRequest, conflict, notFound } from '../domain/errors.js';
 import {
   type ApplicationStatus,
   type DesiredState,
@@ -14,6 +14,7 @@ import {
   type RedisStatus,
   redisUrl,
 } from '../domain/redis.js';
+import { parseMemory } from '../domain/units.js';
 import { type Db, type Statement, statementCache } from './database.js';
 import { newId } from './ids.js';
 import type { SecretBox } from './secret-box.js';
@@ -116,6 +117,7 @@ export class RedisRepository {
 
     const insert = this.db.transaction(() => {
       this.assertEnvironment(spec.environmentId);
+      assertLimits(spec);
       this.assertAppNameFree(spec.appName, null);
       this.assertPortFree(spec.externalPort, null);
       this.statement(
@@ -212,6 +214,7 @@ export class RedisRepository {
       );
       if (changed.length === 0) return false;
 
+      assertLimits({ ...current, ...patch });
       if (changed.includes('environmentId') && patch.environmentId) {
         this.assertEnvironment(patch.environmentId);
       }
@@ -383,5 +386,21 @@ export class RedisRepository {
     const holder = this.portHolder(port);
     if (!holder || holder.redisId === ownId) return;
     throw conflict(`Port ${port} is already used by redis "${holder.appName}"`);
+  }
+}
+
+/**
+ * Limits the engine would refuse, caught before a running container is replaced by one that
+ * cannot be created.
+ */
+function assertLimits(spec: Pick<RedisSpec, 'memoryLimit' | 'memoryReservation'>): void {
+  if (spec.memoryLimit === null || spec.memoryReservation === null) return;
+  const limit = parseMemory(spec.memoryLimit);
+  const reservation = parseMemory(spec.memoryReservation);
+  if (typeof limit === 'number' && typeof reservation === 'number' && reservation > limit) {
+    throw badRequest(
+      `memoryReservation (${spec.memoryReservation}) must not be more than memoryLimit ` +
+        `(${spec.memoryLimit})`,
+    );
   }
 }

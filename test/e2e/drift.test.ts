@@ -74,6 +74,23 @@ describe('drift repair', () => {
     expect(await redisCommand(row.port, PASSWORD, 'GET', 'k')).toBe('v');
   });
 
+  it('resumes a container paused with docker pause, the same container', async () => {
+    const row = await deployed();
+    const before = await docker.getContainer(row.appName).inspect();
+    await docker.getContainer(row.appName).pause();
+    await waitFor(async () => {
+      const info = await docker.getContainer(row.appName).inspect();
+      return info.State.Running && !info.State.Paused ? info : null;
+    }, 'the container to be resumed');
+    const after = await docker.getContainer(row.appName).inspect();
+    expect(after.Id).toBe(before.Id);
+    await waitFor(
+      async () => ((await redisCommand(row.port, PASSWORD, 'PING')) === 'PONG' ? true : null),
+      'PONG',
+    );
+    await waitForRedis(controller.client, row.redisId, isDone);
+  });
+
   it('starts again a container stopped with docker stop', async () => {
     const row = await deployed();
     await docker.getContainer(row.appName).stop({ t: 5 });

@@ -110,4 +110,40 @@ describe('failures', () => {
     expect(seen.status.phase).toBe('Pending');
     expect(seen.applicationStatus).toBe('idle');
   });
+
+  it('refuses a memory reservation above the limit, and leaves the running database alone', async () => {
+    const port = await freePort();
+    const row = await create({ externalPort: port, memoryLimit: '256m' });
+    await controller.client.post('/api/redis.deploy', { redisId: row.redisId });
+    const running = await waitForRedis(controller.client, row.redisId, isDone);
+
+    const refused = await controller.client.post('/api/redis.update', {
+      redisId: row.redisId,
+      memoryReservation: '512m',
+    });
+    expect(refused.status).toBe(400);
+    expect((refused.body as { message: string }).message).toMatch(/memoryReservation.*memoryLimit/);
+    const after = (await controller.client.get(`/api/redis.one?redisId=${row.redisId}`))
+      .body as StatusRow;
+    expect(after.generation).toBe(running.generation);
+    expect(after.memoryReservation).toBeNull();
+    expect(await redisCommand(port, 'failure-test-pw', 'PING')).toBe('PONG');
+  });
+
+  it('stops retrying settings the engine refuses, and says so', async () => {
+    // No machine this runs on has 512 CPUs; the engine refuses the container outright.
+    const row = await create({ cpuLimit: '512' });
+    await controller.client.post('/api/redis.deploy', { redisId: row.redisId });
+    const failed = (await waitForRedis(
+      controller.client,
+      row.redisId,
+      (r) => (r as StatusRow).status.stalledAt !== null,
+    )) as StatusRow;
+    expect(failed.status.lastError).toMatch(/engine refuses the container's settings/);
+    expect(failed.status.conditions.find((c) => c.type === 'Degraded')).toMatchObject({
+      status: 'True',
+      reason: 'TerminalError',
+    });
+    expect(failed.status.observedGeneration).toBe(failed.generation);
+  });
 });

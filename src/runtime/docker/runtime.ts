@@ -249,6 +249,14 @@ export class DockerRuntime implements Runtime {
           cause: error,
         });
       }
+      if (statusOf(error) === 400) {
+        // The engine refuses the settings themselves (a CPU limit above the host's CPUs):
+        // asking again cannot help until the spec changes.
+        throw new RuntimeError(
+          `the engine refuses the container's settings; change the spec: ${engineReason(error)}`,
+          { terminal: true, cause: error },
+        );
+      }
       rethrow(error, `creating container "${spec.appName}" failed`);
     }
 
@@ -281,6 +289,11 @@ export class DockerRuntime implements Runtime {
       if (statusOf(error) === 304) return;
       const reason = engineReason(error);
       if (goneUnderUs(error)) throw new ContainerGoneError(`container ${id} is gone`, error);
+      if (/paused/i.test(reason)) {
+        // Paused behind the controller's back (docker pause): resuming it is the repair.
+        await this.docker.getContainer(id).unpause();
+        return;
+      }
       if (taskLeftBehind(reason)) {
         // The container cannot start again; its data is in the volume, so a new one replaces it.
         await this.removeContainer(id);
