@@ -53,6 +53,16 @@ function specPatch(input: ServerFields): Partial<ServerSpec> {
 
 /** Rules across fields: the pinned host key only means something to an ssh:// server. */
 function checkSpec(spec: ServerSpec, ctx: z.RefinementCtx): void {
+  // A dockerHost made from Dokploy's ipAddress and port is held to the same rule.
+  const address = serverSpecSchema.shape.dockerHost.safeParse(spec.dockerHost);
+  if (!address.success) {
+    const message = address.error.issues[0]?.message ?? 'is not a valid address';
+    ctx.addIssue({
+      code: 'custom',
+      path: ['dockerHost'],
+      message: `${message}; got ${spec.dockerHost}`,
+    });
+  }
   if (spec.sshHostKey !== null && !spec.dockerHost.startsWith('ssh://')) {
     ctx.addIssue({ code: 'custom', path: ['sshHostKey'], message: 'is only for ssh:// servers' });
   }

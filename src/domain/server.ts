@@ -8,11 +8,13 @@ import { sshHostKeySchema } from './ssh-host-key.js';
  * `unix:///path`, `tcp://host:port` (TLS when certificates are given) or `ssh://user@host[:port]`.
  * Host names are plain DNS names or IP addresses; nothing here is ever handed to a shell.
  */
+const HOST = '[A-Za-z0-9][A-Za-z0-9.-]*';
+const PORT = '(?:6553[0-5]|655[0-2]\\d|65[0-4]\\d{2}|6[0-4]\\d{3}|[1-5]\\d{4}|[1-9]\\d{0,3})';
 const DOCKER_HOST_PATTERN = new RegExp(
   [
     '^(unix:///[A-Za-z0-9._/-]+',
-    '|tcp://[A-Za-z0-9.-]+:\\d{1,5}',
-    '|ssh://[a-z_][a-z0-9_-]{0,31}@[A-Za-z0-9.-]+(:\\d{1,5})?)$',
+    `|tcp://${HOST}:${PORT}`,
+    `|ssh://[a-z_][a-z0-9_-]{0,31}@${HOST}(:${PORT})?)$`,
   ].join(''),
 );
 
@@ -28,7 +30,10 @@ export const serverSpecSchema = z.object({
   dockerHost: z
     .string()
     .max(512, 'must be at most 512 characters')
-    .regex(DOCKER_HOST_PATTERN, 'must be unix:///path, tcp://host:port or ssh://user@host[:port]'),
+    .regex(
+      DOCKER_HOST_PATTERN,
+      'must be unix:///path, tcp://host:port or ssh://user@host[:port] (port 1–65535)',
+    ),
   /** The address clients reach published ports on; defaults to the dockerHost's host. */
   publicHost: z
     .string()

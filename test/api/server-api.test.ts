@@ -51,6 +51,12 @@ describe('server verbs', () => {
     [{ name: 'x', dockerHost: 'http://evil' }, 'dockerHost'],
     [{ name: 'x', dockerHost: 'unix:///var/run/docker.sock', tlsKey: 'not pem' }, 'tlsKey'],
     [{ name: '', dockerHost: 'unix:///x.sock' }, 'name'],
+    [{ name: 'x', dockerHost: 'tcp://127.0.0.1:99999' }, 'dockerHost'],
+    [{ name: 'x', dockerHost: 'tcp://127.0.0.1:0' }, 'dockerHost'],
+    [{ name: 'x', dockerHost: 'ssh://root@-oProxyCommand=sh:22' }, 'dockerHost'],
+    [{ name: 'x', ipAddress: '::1' }, 'dockerHost'],
+    [{ name: 'x', ipAddress: '127.0.0.1:99', port: 22 }, 'dockerHost'],
+    [{ name: 'x', dockerHost: 'ssh://root@127.0.0.1', port: 22 }, 'port'],
   ])('refuses %j with 400 naming %s', async (body, field) => {
     const response = await api.client.post('/api/server.create', body);
     expect(response.status).toBe(400);
