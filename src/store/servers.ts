@@ -101,16 +101,25 @@ export class ServerRepository {
     return rows.map((row) => this.open(row));
   }
 
-  /** Deletes a server no database is placed on; refuses otherwise. */
+  /** Deletes a server no database is placed on, but for those being removed; refuses otherwise. */
   remove(serverId: string): ServerRecord {
     const remove = this.db.transaction(() => {
       const server = this.find(serverId);
-      const count = this.placedCount(serverId);
+      const count = this.statement(
+        'SELECT COUNT(*) FROM redis WHERE serverId = ? AND deletionRequestedAt IS NULL',
+      )
+        .pluck()
+        .get(serverId) as number;
       if (count > 0) {
         throw conflict(
           `Server "${server.name}" still holds ${count} database(s); remove them first`,
         );
       }
+      // Databases already being removed are let go with their server: if it cannot be reached,
+      // their removal would otherwise never finish, and their names and ports stay taken.
+      this.statement(
+        'DELETE FROM redis WHERE serverId = ? AND deletionRequestedAt IS NOT NULL',
+      ).run(serverId);
       this.statement('DELETE FROM servers WHERE serverId = ?').run(serverId);
       return server;
     });

@@ -222,4 +222,30 @@ describe('server verbs', () => {
       dockerHost: 'unix:///var/run/used.sock',
     });
   });
+
+  it('lets go of databases whose removal waits on a server that is removed', async () => {
+    const created = await api.client.post('/api/server.create', {
+      name: 'unreachable',
+      dockerHost: 'unix:///tmp/redis-controller-test-nonexistent.sock',
+    });
+    const { serverId } = created.body as { serverId: string };
+    const fields = {
+      name: 'stuck',
+      appName: 'stuck-on-unreachable',
+      databasePassword: 'pw',
+      environmentId: api.environmentId,
+      externalPort: 16501,
+    };
+    const placed = await api.client.post('/api/redis.create', { ...fields, serverId });
+    const { redisId } = placed.body as { redisId: string };
+    await api.client.post('/api/redis.remove', { redisId });
+    // No controller runs here, so the removal cannot finish: the name and port stay taken.
+    const blocked = await api.client.post('/api/redis.create', fields);
+    expect(blocked.status).toBe(409);
+
+    const removed = await api.client.post('/api/server.remove', { serverId });
+    expect(removed.status).toBe(200);
+    const again = await api.client.post('/api/redis.create', fields);
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+  });
 });
