@@ -83,6 +83,14 @@ export class StatusReporter {
             reason: 'Deploying',
             message: 'Applying the spec',
           },
+          // Every change that gets here stops or replaces the container: Redis is not serving
+          // until the readiness check says so again.
+          {
+            type: 'Ready',
+            status: 'False',
+            reason: 'Deploying',
+            message: 'Redis is being started or replaced',
+          },
         ],
         this.now(),
       ),
