@@ -46,7 +46,7 @@ function bodyParserError(error: unknown): ErrorBody | null {
     return { message: 'The request body is not valid JSON', code: 'BAD_REQUEST' };
   }
   if (candidate?.type === 'entity.too.large') {
-    return { message: 'The request body is too large', code: 'BAD_REQUEST' };
+    return { message: 'The request body is too large', code: 'PAYLOAD_TOO_LARGE' };
   }
   if (candidate?.status === 415) {
     return {
@@ -78,6 +78,7 @@ const TRPC_ERROR_NUMBERS: Record<string, number> = {
   UNAUTHORIZED: -32001,
   NOT_FOUND: -32004,
   CONFLICT: -32009,
+  PAYLOAD_TOO_LARGE: -32013,
   UNSUPPORTED_MEDIA_TYPE: -32015,
   INTERNAL_SERVER_ERROR: -32603,
 };

@@ -43,6 +43,7 @@ export function openApiDocument(procedures: ProcedureTable): JsonSchema {
         '401': errorResponse('No valid token'),
         '404': errorResponse('A referenced resource does not exist'),
         '409': errorResponse('Conflicts with the current state'),
+        '413': errorResponse('The body is over 256 KB'),
         '415': errorResponse('The body is not JSON'),
         '500': errorResponse('Internal error; the body says nothing more'),
       },
