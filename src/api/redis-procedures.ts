@@ -100,9 +100,12 @@ export const redisProcedures: ProcedureTable = {
     store.redis.setDesiredState(redisId, 'running', { applicationStatus: 'running' }),
   ),
 
-  'redis.stop': procedure('mutation', redisIdInput, ({ redisId }, { store }) =>
-    store.redis.setDesiredState(redisId, 'stopped'),
-  ),
+  'redis.stop': procedure('mutation', redisIdInput, ({ redisId }, { store }) => {
+    // Nothing runs yet: a stop leaves it undeployed rather than making it count as deployed.
+    const record = store.redis.find(redisId);
+    if (record.desiredState === 'undeployed') return record;
+    return store.redis.setDesiredState(redisId, 'stopped');
+  }),
 
   'redis.reload': procedure('mutation', reloadInput, ({ redisId, appName }, { store }) => {
     const record = store.redis.find(redisId);

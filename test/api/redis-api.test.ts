@@ -176,6 +176,9 @@ describe('desired-state verbs', () => {
     const created = await client.post('/api/redis.create', createBody());
     const redisId = (created.body as { redisId: string }).redisId;
 
+    const idle = await client.post('/api/redis.stop', { redisId });
+    expect(idle.body).toMatchObject({ desiredState: 'undeployed', generation: 1 });
+
     const deployed = await client.post('/api/redis.deploy', { redisId });
     expect(deployed.body).toMatchObject({
       desiredState: 'running',

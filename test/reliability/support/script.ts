@@ -166,9 +166,11 @@ export function operation(kind: Exclude<OpKind, 'create'>, db: Db, values: OpVal
         kind,
         path: '/api/redis.stop',
         body: id,
-        applied: (row) => row?.desiredState === 'stopped',
+        // A database never deployed stays so: there is nothing to stop.
+        applied: (row) =>
+          row?.desiredState === (db.desired === 'undeployed' ? 'undeployed' : 'stopped'),
         commit: () => {
-          db.desired = 'stopped';
+          if (db.desired !== 'undeployed') db.desired = 'stopped';
         },
       };
     case 'start':
