@@ -2,6 +2,7 @@
  * Configuration, read once from the environment at start-up and passed to every part that
  * needs it. Nothing else in the code base reads process.env.
  */
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -12,7 +13,10 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   DATA_DIR: z.string().min(1).default('./data'),
   DOCKER_HOST: z.string().min(1).optional(),
-  PUBLISH_HOST: z.string().min(1).default('0.0.0.0'),
+  PUBLISH_HOST: z
+    .string()
+    .refine((value) => isIP(value) !== 0, 'must be an IP address, such as 0.0.0.0 or 127.0.0.1')
+    .default('0.0.0.0'),
   API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   SECRET_KEY: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
