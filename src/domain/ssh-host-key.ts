@@ -92,7 +92,7 @@ export const sshHostKeySchema = z
     ctx.addIssue({
       code: 'custom',
       message:
-        'must be an SSH public key line (ssh-ed25519, ecdsa-sha2-nistp*, ssh-rsa), ' +
+        'must be one SSH public key line (ssh-ed25519, ecdsa-sha2-nistp*, ssh-rsa), ' +
         'a SHA256: fingerprint, or a line of ssh-keygen -l',
     });
     return z.NEVER;
