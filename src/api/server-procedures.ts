@@ -51,9 +51,11 @@ function specPatch(input: ServerFields): Partial<ServerSpec> {
   return patch;
 }
 
-/** Rules across fields: the pinned host key only means something to an ssh:// server. */
+/**
+ * Rules the field schemas cannot state alone: a dockerHost made from Dokploy's ipAddress and
+ * port is held to the dockerHost rule, and a pinned host key only means something to ssh://.
+ */
 function checkSpec(spec: ServerSpec, ctx: z.RefinementCtx): void {
-  // A dockerHost made from Dokploy's ipAddress and port is held to the same rule.
   const address = serverSpecSchema.shape.dockerHost.safeParse(spec.dockerHost);
   if (!address.success) {
     const message = address.error.issues[0]?.message ?? 'is not a valid address';
