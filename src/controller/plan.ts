@@ -32,6 +32,8 @@ export interface ObservedView {
 export type Step =
   | { kind: 'removeContainer'; reason: 'delete' | 'rebuild' | 'spec-changed' | 'deploy' }
   | { kind: 'removeVolume' }
+  /** Refuses settings the engine would refuse at create, before anything is torn down. */
+  | { kind: 'checkSettings' }
   | { kind: 'ensureImage' }
   | { kind: 'ensureVolume' }
   | { kind: 'createContainer' }
@@ -93,7 +95,9 @@ export function plan(desired: DesiredView, observed: ObservedView): Plan {
   }
 
   if (!container) {
-    steps.push({ kind: 'ensureImage' });
+    // Checked first: a spec the engine refuses, or an image that cannot be had, fails before
+    // the container it would replace is torn down, so that one goes on serving.
+    steps.unshift({ kind: 'checkSettings' }, { kind: 'ensureImage' });
     if (!volumeExists) steps.push({ kind: 'ensureVolume' });
     steps.push({ kind: 'createContainer' }, { kind: 'startContainer' }, { kind: 'waitReady' });
   } else if (container.state === 'restarting') {
@@ -117,11 +121,17 @@ function planDeletion(observed: ObservedView): Plan {
   return { steps, outcome: 'deleted' };
 }
 
+/** Steps that prepare a new container without touching the one it replaces. */
+export function isPreparation(step: Step): boolean {
+  return step.kind === 'checkSettings' || step.kind === 'ensureImage';
+}
+
 /** True when the plan changes the runtime, as opposed to only checking readiness. */
 export function changesRuntime(steps: readonly Step[]): boolean {
   return steps.some(
     (step) =>
       step.kind !== 'waitReady' &&
+      step.kind !== 'checkSettings' &&
       step.kind !== 'purgeRecord' &&
       step.kind !== 'applyPassword' &&
       step.kind !== 'writeConfig',

@@ -25,7 +25,14 @@ import {
   passwordFingerprint,
   volumeNameOf,
 } from './instance.js';
-import { changesRuntime, type DesiredView, type Plan, plan, type Step } from './plan.js';
+import {
+  changesRuntime,
+  type DesiredView,
+  isPreparation,
+  type Plan,
+  plan,
+  type Step,
+} from './plan.js';
 import { Superseded, waitReady } from './readiness.js';
 import { StatusReporter } from './status.js';
 
@@ -51,6 +58,14 @@ export interface ReconcilerOptions {
 export interface ReconcileResult {
   /** Reconcile again after this long even without a change (for example, waiting on another). */
   requeueAfterMs?: number;
+}
+
+/** How far a plan got; a failure before the running container was touched leaves it serving. */
+interface Progress {
+  /** The record's container was running when the plan began. */
+  serving: boolean;
+  /** A step past the preparation (settings, image) has begun. */
+  replacing: boolean;
 }
 
 /** Wait before looking again when the container vanished under a call. */
@@ -131,10 +146,12 @@ export class Reconciler {
       reconcileId: randomUUID(),
     });
     const spec = this.instanceSpec(record);
+    const progress: Progress = { serving: false, replacing: false };
 
     try {
       const container = await this.ownContainer(record);
       if (container === 'held') return { requeueAfterMs: NAME_HELD_RETRY_MS };
+      progress.serving = container?.state === 'running';
       if (container && container.state !== 'running' && record.desiredState === 'running') {
         this.report.reportNotRunning(record, container);
       }
@@ -159,14 +176,11 @@ export class Reconciler {
       });
       if (decided.steps.length > 0) log.debug({ steps: decided.steps }, 'reconcile plan');
 
-      const containerId = await this.execute(
-        record,
-        spec,
-        decided,
-        container?.id ?? null,
+      const containerId = await this.execute(record, spec, decided, progress, {
+        observedId: container?.id ?? null,
         log,
         signal,
-      );
+      });
       if (decided.outcome !== 'deleted')
         this.options.cache?.markVerified(record.redisId, containerId);
       return {};
@@ -178,7 +192,10 @@ export class Reconciler {
         return { requeueAfterMs: GONE_RETRY_MS };
       }
       const terminal = error instanceof RuntimeError && error.terminal;
-      this.report.reportFailure(record, error, terminal);
+      this.report.reportFailure(record, error, {
+        terminal,
+        keptServing: progress.serving && !progress.replacing,
+      });
       if (!terminal) throw error;
       log.error(
         { err: error },
@@ -227,16 +244,24 @@ export class Reconciler {
     record: RedisRecord,
     spec: InstanceSpec,
     decided: Plan,
-    observedId: string | null,
-    log: Logger,
-    signal: AbortSignal | undefined,
+    progress: Progress,
+    context: { observedId: string | null; log: Logger; signal: AbortSignal | undefined },
   ): Promise<string | null> {
+    const { log, signal } = context;
     const runtime = this.runtimeOf(record);
     const changing = changesRuntime(decided.steps);
-    if (changing && decided.outcome === 'running') this.report.reportProgress(record);
+    const reporting = changing && decided.outcome === 'running';
+    let reported = false;
 
-    let containerId = observedId;
+    let containerId = context.observedId;
     for (const step of decided.steps) {
+      // Progressing from the first step; Ready goes False only once the container is touched.
+      const replacing = !isPreparation(step) || !progress.serving;
+      if (reporting && (!reported || (replacing && !progress.replacing))) {
+        this.report.reportProgress(record, { readyLost: replacing });
+        reported = true;
+      }
+      if (replacing) progress.replacing = true;
       // The requests are carried out once the runtime has been changed; waiting for readiness
       // is not part of them, so a slow or failed start is never answered by doing them again.
       if (step.kind === 'waitReady') this.report.markRequestsApplied(record);
@@ -271,6 +296,9 @@ export class Reconciler {
         return null;
       case 'removeVolume':
         await runtime.removeVolume(spec.volumeName);
+        return containerId;
+      case 'checkSettings':
+        await runtime.checkSettings(spec);
         return containerId;
       case 'ensureImage':
         if (!(await runtime.imagePresent(spec.image))) await runtime.pullImage(spec.image);

@@ -70,30 +70,29 @@ export class StatusReporter {
     this.store.redis.writeStatus(record.redisId, status, 'error');
   }
 
-  reportProgress(record: RedisRecord): void {
+  /**
+   * A change is being applied. `readyLost` once it stops or replaces the container: Redis is not
+   * serving until the readiness check says so again. Before that (checking the settings, pulling
+   * the image) a running container goes on serving, and Ready stays as it was.
+   */
+  reportProgress(record: RedisRecord, { readyLost }: { readyLost: boolean }): void {
+    const current = this.store.redis.findIncludingDeleted(record.redisId);
+    if (!current) return;
+    const updates: ConditionUpdate[] = [
+      { type: 'Progressing', status: 'True', reason: 'Deploying', message: 'Applying the spec' },
+    ];
+    if (readyLost) {
+      updates.push({
+        type: 'Ready',
+        status: 'False',
+        reason: 'Deploying',
+        message: 'Redis is being started or replaced',
+      });
+    }
     const status: RedisStatus = {
-      ...record.status,
+      ...current.status,
       phase: 'Deploying',
-      conditions: setConditions(
-        record.status.conditions,
-        [
-          {
-            type: 'Progressing',
-            status: 'True',
-            reason: 'Deploying',
-            message: 'Applying the spec',
-          },
-          // Every change that gets here stops or replaces the container: Redis is not serving
-          // until the readiness check says so again.
-          {
-            type: 'Ready',
-            status: 'False',
-            reason: 'Deploying',
-            message: 'Redis is being started or replaced',
-          },
-        ],
-        this.now(),
-      ),
+      conditions: setConditions(current.status.conditions, updates, this.now()),
     };
     this.store.redis.writeStatus(record.redisId, status, 'running');
   }
@@ -136,12 +135,27 @@ export class StatusReporter {
     );
   }
 
-  reportFailure(record: RedisRecord, error: unknown, terminal: boolean): void {
+  /**
+   * The reconcile failed. `terminal`: retrying cannot help until the spec or a request changes.
+   * `keptServing`: it failed before the running container was touched, so that one still serves
+   * the previous spec and Ready stays as it was.
+   */
+  reportFailure(
+    record: RedisRecord,
+    error: unknown,
+    { terminal, keptServing = false }: { terminal: boolean; keptServing?: boolean },
+  ): void {
     const current = this.store.redis.findIncludingDeleted(record.redisId);
     if (!current) return;
-    const message = error instanceof Error ? error.message : String(error);
+    let message = error instanceof Error ? error.message : String(error);
+    if (keptServing) message += '; the running container was left as it was';
     let reason = error instanceof RuntimeError ? 'RuntimeError' : 'InternalError';
     if (terminal) reason = 'TerminalError';
+    const updates: ConditionUpdate[] = [
+      { type: 'Progressing', status: 'False', reason, message },
+      { type: 'Degraded', status: 'True', reason, message },
+    ];
+    if (!keptServing) updates.push({ type: 'Ready', status: 'False', reason, message });
     const status: RedisStatus = {
       ...current.status,
       stalledAt: terminal ? stallPointOf(record) : null,
@@ -150,15 +164,7 @@ export class StatusReporter {
       phase: current.deletionRequestedAt ? 'Deleting' : 'Failed',
       lastError: message,
       lastReconciledAt: this.now().toISOString(),
-      conditions: setConditions(
-        current.status.conditions,
-        [
-          { type: 'Ready', status: 'False', reason, message },
-          { type: 'Progressing', status: 'False', reason, message },
-          { type: 'Degraded', status: 'True', reason, message },
-        ],
-        this.now(),
-      ),
+      conditions: setConditions(current.status.conditions, updates, this.now()),
     };
     this.store.redis.writeStatus(record.redisId, status, 'error');
   }

@@ -141,6 +141,11 @@ export interface Runtime {
    * this controller did not create for this record.
    */
   volumeExists(volumeName: string, redisId: string): Promise<boolean>;
+  /**
+   * Throws a terminal RuntimeError for settings the engine would refuse at create (more CPUs
+   * than its host has), so that they are refused before a running container is replaced.
+   */
+  checkSettings(spec: InstanceSpec): Promise<void>;
   imagePresent(image: string): Promise<boolean>;
   /** Pulls the image; throws a RuntimeError naming the image when it cannot. */
   pullImage(image: string): Promise<void>;

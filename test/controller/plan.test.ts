@@ -43,6 +43,7 @@ describe('plan', () => {
       observed({ container: null, volumeExists: false, knownReady: false }),
     );
     expect(kinds(result)).toEqual([
+      'checkSettings',
       'ensureImage',
       'ensureVolume',
       'createContainer',
@@ -55,6 +56,7 @@ describe('plan', () => {
   it('keeps an existing volume when the container is missing (drift or data kept)', () => {
     const result = plan(desired(), observed({ container: null, knownReady: false }));
     expect(kinds(result)).toEqual([
+      'checkSettings',
       'ensureImage',
       'createContainer',
       'startContainer',
@@ -73,18 +75,27 @@ describe('plan', () => {
   it('recreates the container, keeping the volume, when the spec changed', () => {
     const result = plan(desired({ specHash: 'h2' }), observed());
     expect(kinds(result)).toEqual([
-      'removeContainer',
+      'checkSettings',
       'ensureImage',
+      'removeContainer',
       'createContainer',
       'startContainer',
       'waitReady',
     ]);
-    expect(result.steps[0]).toEqual({ kind: 'removeContainer', reason: 'spec-changed' });
+    expect(result.steps[2]).toEqual({ kind: 'removeContainer', reason: 'spec-changed' });
+  });
+
+  it('checks the settings and the image before tearing down the container it replaces', () => {
+    for (const wish of [{ specHash: 'h2' }, { deployPending: true }, { rebuildPending: true }]) {
+      const steps = kinds(plan(desired(wish), observed()));
+      expect(steps.indexOf('checkSettings')).toBe(0);
+      expect(steps.indexOf('ensureImage')).toBeLessThan(steps.indexOf('removeContainer'));
+    }
   });
 
   it('recreates on a deploy request even when nothing changed', () => {
     const result = plan(desired({ deployPending: true }), observed());
-    expect(result.steps[0]).toEqual({ kind: 'removeContainer', reason: 'deploy' });
+    expect(result.steps).toContainEqual({ kind: 'removeContainer', reason: 'deploy' });
     expect(kinds(result)).not.toContain('removeVolume');
   });
 
@@ -108,9 +119,10 @@ describe('plan', () => {
   it('wipes container and volume on rebuild, then creates both again', () => {
     const result = plan(desired({ rebuildPending: true }), observed());
     expect(kinds(result)).toEqual([
+      'checkSettings',
+      'ensureImage',
       'removeContainer',
       'removeVolume',
-      'ensureImage',
       'ensureVolume',
       'createContainer',
       'startContainer',

@@ -75,7 +75,7 @@ describe('status through a reconcile', () => {
     expect(store.redis.find(record.redisId).status.observedGeneration).toBeLessThan(
       reloaded.generation,
     );
-    report.reportProgress(reloaded);
+    report.reportProgress(reloaded, { readyLost: true });
     expect(condition(record.redisId, 'Ready')).toMatchObject({
       status: 'False',
       reason: 'Deploying',
@@ -93,16 +93,43 @@ describe('status through a reconcile', () => {
 
   it('answers the generation with a terminal failure, but not with one worth retrying', () => {
     const record = deployedRecord();
-    report.reportFailure(record, new RuntimeError('engine away'), false);
+    report.reportFailure(record, new RuntimeError('engine away'), { terminal: false });
     expect(store.redis.find(record.redisId).status.observedGeneration).toBeLessThan(
       record.generation,
     );
-    report.reportFailure(record, new RuntimeError('port taken', { terminal: true }), true);
+    report.reportFailure(record, new RuntimeError('port taken', { terminal: true }), {
+      terminal: true,
+    });
     const failed = store.redis.find(record.redisId);
     expect(failed.status.observedGeneration).toBe(record.generation);
     expect(condition(record.redisId, 'Degraded')).toMatchObject({
       status: 'True',
       reason: 'TerminalError',
     });
+  });
+
+  it('stays Ready while the running container is kept, through the failure of its replacement', () => {
+    const record = deployedRecord();
+    report.reportSuccess(record, 'running', { ...container, redisId: record.redisId }, true);
+    const updated = store.redis.update(record.redisId, { dockerImage: 'redis:does-not-exist' });
+
+    clock += 1000;
+    report.reportProgress(updated, { readyLost: false });
+    expect(condition(record.redisId, 'Progressing')).toMatchObject({ status: 'True' });
+    expect(condition(record.redisId, 'Ready')).toMatchObject({ status: 'True' });
+
+    clock += 1000;
+    const missing = new RuntimeError('image "redis:does-not-exist" was not found', {
+      terminal: true,
+    });
+    report.reportFailure(updated, missing, { terminal: true, keptServing: true });
+    expect(condition(record.redisId, 'Ready')).toMatchObject({ status: 'True' });
+    expect(condition(record.redisId, 'Degraded')).toMatchObject({
+      status: 'True',
+      reason: 'TerminalError',
+      message:
+        'image "redis:does-not-exist" was not found; the running container was left as it was',
+    });
+    expect(store.redis.find(record.redisId).applicationStatus).toBe('error');
   });
 });

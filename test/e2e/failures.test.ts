@@ -6,6 +6,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createRedis,
+  deployRedis,
   isDone,
   type RedisRow,
   startTestController,
@@ -13,6 +14,7 @@ import {
   uniqueAppName,
   waitForRedis,
 } from '../support/controller.js';
+import { testEngine } from '../support/engine.js';
 import { freePort, redisCommand } from '../support/resp.js';
 
 let controller: TestController;
@@ -37,6 +39,7 @@ async function create(overrides: Record<string, unknown>): Promise<RedisRow> {
 interface StatusRow extends RedisRow {
   status: RedisRow['status'] & {
     lastReconciledAt: string | null;
+    containerId: string | null;
     stalledAt: { deployRequests: number } | null;
     conditions: { type: string; status: string; reason: string }[];
   };
@@ -145,5 +148,60 @@ describe('failures', () => {
       reason: 'TerminalError',
     });
     expect(failed.status.observedGeneration).toBe(failed.generation);
+  });
+
+  it('keeps the running database serving when its replacement cannot be made', async () => {
+    const db = await deployRedis(controller, {
+      name: 'failures',
+      appName: uniqueAppName('fail'),
+      databasePassword: 'failure-test-pw',
+    });
+    expect(await redisCommand(db.port, 'failure-test-pw', 'SET', 'kept', 'yes')).toBe('OK');
+    const serving = (await controller.client.get(`/api/redis.one?redisId=${db.redisId}`))
+      .body as StatusRow;
+
+    const failedUpdate = async (patch: Record<string, unknown>, error: RegExp) => {
+      const updated = await controller.client.post('/api/redis.update', {
+        redisId: db.redisId,
+        ...patch,
+      });
+      expect(updated.status).toBe(200);
+      const failed = (await waitForRedis(
+        controller.client,
+        db.redisId,
+        (r) => r.applicationStatus === 'error' && error.test(r.status.lastError ?? ''),
+      )) as StatusRow;
+      expect(failed.status.lastError).toMatch(/the running container was left as it was/);
+      expect(failed.status.containerId).toBe(serving.status.containerId);
+      expect(failed.status.conditions.find((c) => c.type === 'Ready')).toMatchObject({
+        status: 'True',
+      });
+      expect(failed.status.conditions.find((c) => c.type === 'Degraded')).toMatchObject({
+        status: 'True',
+      });
+      expect(await redisCommand(db.port, 'failure-test-pw', 'GET', 'kept')).toBe('yes');
+    };
+
+    // More CPUs than any machine this runs on: refused before the container is touched.
+    await failedUpdate({ cpuLimit: '512' }, /cpuLimit asks for 512 CPUs/);
+    // No registry is reachable, so an image not on the engine cannot be had.
+    await failedUpdate(
+      { cpuLimit: null, dockerImage: 'redis-controller/not-here:1' },
+      /redis-controller\/not-here:1/,
+    );
+
+    // Set right, the spec is applied on a new container with the data kept.
+    await controller.client.post('/api/redis.update', {
+      redisId: db.redisId,
+      dockerImage: testEngine().redisImage,
+      cpuLimit: '1',
+    });
+    const fixed = (await waitForRedis(
+      controller.client,
+      db.redisId,
+      (r) => isDone(r) && r.status.observedGeneration === r.generation && r.cpuLimit !== null,
+    )) as StatusRow;
+    expect(fixed.status.containerId).not.toBe(serving.status.containerId);
+    expect(await redisCommand(db.port, 'failure-test-pw', 'GET', 'kept')).toBe('yes');
   });
 });

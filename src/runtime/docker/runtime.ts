@@ -55,6 +55,8 @@ function goneUnderUs(error: unknown): boolean {
 export class DockerRuntime implements Runtime {
   readonly docker: Docker;
   private readonly ownerId: string;
+  /** The engine host's CPU count, read once it is needed. */
+  private hostCpus: number | undefined;
 
   constructor(options: DockerRuntimeOptions) {
     this.docker = dockerFromHost(options.dockerHost, options.credentials);
@@ -160,6 +162,27 @@ export class DockerRuntime implements Runtime {
       );
     }
     return true;
+  }
+
+  async checkSettings(spec: InstanceSpec): Promise<void> {
+    if (spec.nanoCpus === null) return;
+    this.hostCpus ??= await this.readHostCpus();
+    // Unknown, the engine's own answer at create time has the last word.
+    if (this.hostCpus === undefined || spec.nanoCpus <= this.hostCpus * 1e9) return;
+    throw new RuntimeError(
+      "the engine refuses the container's settings; change the spec: cpuLimit asks for " +
+        `${spec.nanoCpus / 1e9} CPUs and the engine's host has ${this.hostCpus}`,
+      { terminal: true },
+    );
+  }
+
+  private async readHostCpus(): Promise<number | undefined> {
+    try {
+      const { NCPU } = await this.docker.info();
+      return typeof NCPU === 'number' && NCPU > 0 ? NCPU : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   async imagePresent(image: string): Promise<boolean> {
