@@ -83,6 +83,10 @@ describe('an ssh server', () => {
       (view) => view.applicationStatus === 'error',
     );
     expect(refused.status.lastError).toMatch(/host key is not the one pinned/);
+    // The key shown is named, so the user can check it against the server's own.
+    expect(refused.status.lastError).toContain(
+      `the server showed ssh-ed25519 ${ssh.hostKeyFingerprint}`,
+    );
     const found = await dockerFromHost(secondEngine().dockerHost).listContainers({
       all: true,
       filters: { name: [appName] },

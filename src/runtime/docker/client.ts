@@ -18,6 +18,8 @@ export interface EngineCredentials {
    * null when none can be kept (the server is gone or was moved meanwhile).
    */
   pinSshHostKey?: (pin: string) => string | null;
+  /** Told the pin of a host key refused for not matching the pinned one. */
+  onHostKeyRefused?: (shown: string) => void;
 }
 
 /**
@@ -72,7 +74,9 @@ function sshOptions(credentials: EngineCredentials): Record<string, unknown> {
         if (kept === null) return false;
         pinned = readPin(kept);
       }
-      return sshFingerprint(key) === pinned.fingerprint;
+      if (sshFingerprint(key) === pinned.fingerprint) return true;
+      credentials.onHostKeyRefused?.(pinOf(key));
+      return false;
     } catch {
       // Thrown inside ssh2's handshake, an error would escape every handler: refuse instead.
       return false;

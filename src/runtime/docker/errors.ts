@@ -21,13 +21,19 @@ export function engineReason(error: unknown): string {
   const fromJson = candidate?.json?.message;
   if (typeof fromJson === 'string' && fromJson.length > 0) return fromJson.trim();
   const message = candidate?.message ?? String(error);
-  if (/Host denied \(verification failed\)/.test(message)) {
+  if (hostKeyRefused(error)) {
     return (
       "the SSH server's host key is not the one pinned for this server (server.one shows " +
       'the pinned sshHostKey; server.update sets a new one if the key really changed)'
     );
   }
   return message.replace(/^\(HTTP code \d+\)\s*[^-]*-\s*/, '').trim();
+}
+
+/** Whether an SSH connection was refused because the host key is not the pinned one. */
+export function hostKeyRefused(error: unknown): boolean {
+  const message = (error as EngineError | null)?.message ?? String(error);
+  return /Host denied \(verification failed\)/.test(message);
 }
 
 /** Whether a start failed because the host port to publish on is held by someone else. */

@@ -21,7 +21,14 @@ import {
 } from '../types.js';
 import { dockerFromHost, type EngineCredentials } from './client.js';
 import { actualConfig, configArchive, containerBody } from './container-body.js';
-import { engineReason, hostAddressIn, portTaken, statusOf, taskLeftBehind } from './errors.js';
+import {
+  engineReason,
+  hostAddressIn,
+  hostKeyRefused,
+  portTaken,
+  statusOf,
+  taskLeftBehind,
+} from './errors.js';
 import { watchContainerEvents } from './events.js';
 import { type RedisCliRun, runRedisCli } from './exec.js';
 import { demux } from './streams.js';
@@ -34,11 +41,6 @@ export interface DockerRuntimeOptions {
   credentials?: EngineCredentials;
   /** Identity of this controller's store; only containers labelled with it are ours. */
   ownerId: string;
-}
-
-function rethrow(error: unknown, what: string): never {
-  if (error instanceof RuntimeError) throw error;
-  throw new RuntimeError(`${what}: ${engineReason(error)}`, { cause: error });
 }
 
 /**
@@ -57,10 +59,27 @@ export class DockerRuntime implements Runtime {
   private readonly ownerId: string;
   /** The engine host's CPU count, read once it is needed. */
   private hostCpus: number | undefined;
+  /** The last SSH host key refused for not being the pinned one, as a pin. */
+  private refusedHostKey: string | null = null;
 
   constructor(options: DockerRuntimeOptions) {
-    this.docker = dockerFromHost(options.dockerHost, options.credentials);
+    this.docker = dockerFromHost(options.dockerHost, {
+      ...options.credentials,
+      onHostKeyRefused: (shown) => {
+        this.refusedHostKey = shown;
+      },
+    });
     this.ownerId = options.ownerId;
+  }
+
+  private rethrow(error: unknown, what: string): never {
+    if (error instanceof RuntimeError) throw error;
+    let reason = engineReason(error);
+    // The key shown, so that the user can tell a reinstalled server from an impostor.
+    if (hostKeyRefused(error) && this.refusedHostKey) {
+      reason += `; the server showed ${this.refusedHostKey}`;
+    }
+    throw new RuntimeError(`${what}: ${reason}`, { cause: error });
   }
 
   watch(watcher: RuntimeWatcher): () => void {
@@ -73,7 +92,7 @@ export class DockerRuntime implements Runtime {
       info = await this.docker.getContainer(appName).inspect();
     } catch (error) {
       if (statusOf(error) === 404) return null;
-      rethrow(error, `inspecting container "${appName}" failed`);
+      this.rethrow(error, `inspecting container "${appName}" failed`);
     }
     // The engine also resolves id prefixes; only an exact name is ours.
     if (info.Name !== `/${appName}`) return null;
@@ -115,7 +134,7 @@ export class DockerRuntime implements Runtime {
         filters: { label: [`${LABELS.owner}=${this.ownerId}`] },
       });
     } catch (error) {
-      rethrow(error, 'listing containers failed');
+      this.rethrow(error, 'listing containers failed');
     }
     return list.map((summary) => ({
       id: summary.Id,
@@ -138,7 +157,7 @@ export class DockerRuntime implements Runtime {
       });
       return (Volumes ?? []).map((volume) => volume.Name);
     } catch (error) {
-      rethrow(error, 'listing volumes failed');
+      this.rethrow(error, 'listing volumes failed');
     }
   }
 
@@ -148,7 +167,7 @@ export class DockerRuntime implements Runtime {
       labels = (await this.docker.getVolume(volumeName).inspect()).Labels ?? {};
     } catch (error) {
       if (statusOf(error) === 404) return false;
-      rethrow(error, `inspecting volume "${volumeName}" failed`);
+      this.rethrow(error, `inspecting volume "${volumeName}" failed`);
     }
     // Data is never shared or deleted unless this controller made the volume for this record.
     if (labels[LABELS.owner] !== this.ownerId || labels[LABELS.redisId] !== redisId) {
@@ -191,7 +210,7 @@ export class DockerRuntime implements Runtime {
       return true;
     } catch (error) {
       if (statusOf(error) === 404) return false;
-      rethrow(error, `inspecting image "${image}" failed`);
+      this.rethrow(error, `inspecting image "${image}" failed`);
     }
   }
 
@@ -238,7 +257,7 @@ export class DockerRuntime implements Runtime {
         },
       });
     } catch (error) {
-      rethrow(error, `creating volume "${volumeName}" failed`);
+      this.rethrow(error, `creating volume "${volumeName}" failed`);
     }
   }
 
@@ -253,7 +272,7 @@ export class DockerRuntime implements Runtime {
           cause: error,
         });
       }
-      rethrow(error, `removing volume "${volumeName}" failed`);
+      this.rethrow(error, `removing volume "${volumeName}" failed`);
     }
   }
 
@@ -280,7 +299,7 @@ export class DockerRuntime implements Runtime {
           { terminal: true, cause: error },
         );
       }
-      rethrow(error, `creating container "${spec.appName}" failed`);
+      this.rethrow(error, `creating container "${spec.appName}" failed`);
     }
 
     try {
@@ -334,7 +353,7 @@ export class DockerRuntime implements Runtime {
           { terminal: true, cause: error },
         );
       }
-      rethrow(error, 'starting the container failed');
+      this.rethrow(error, 'starting the container failed');
     }
   }
 
@@ -344,7 +363,7 @@ export class DockerRuntime implements Runtime {
     } catch (error) {
       const status = statusOf(error);
       if (status === 304 || status === 404) return;
-      rethrow(error, 'stopping the container failed');
+      this.rethrow(error, 'stopping the container failed');
     }
   }
 
@@ -353,7 +372,7 @@ export class DockerRuntime implements Runtime {
       await this.docker.getContainer(id).restart({ t: timeoutSeconds });
     } catch (error) {
       if (goneUnderUs(error)) throw new ContainerGoneError(`container ${id} is gone`, error);
-      rethrow(error, 'restarting the container failed');
+      this.rethrow(error, 'restarting the container failed');
     }
   }
 
@@ -364,7 +383,7 @@ export class DockerRuntime implements Runtime {
       const status = statusOf(error);
       // 409: a removal already in progress, which ends where we want to be.
       if (status === 404 || (status === 409 && /in progress/i.test(engineReason(error)))) return;
-      rethrow(error, 'removing the container failed');
+      this.rethrow(error, 'removing the container failed');
     }
   }
 
@@ -382,7 +401,7 @@ export class DockerRuntime implements Runtime {
         { auth: operator.password, stdin: newPassword },
       );
     } catch (error) {
-      rethrow(error, 'changing the password in the running Redis failed');
+      this.rethrow(error, 'changing the password in the running Redis failed');
     }
     if (run.exitCode !== 0 || run.output !== 'OK') {
       const shown = run.output
@@ -402,7 +421,7 @@ export class DockerRuntime implements Runtime {
         throw new ContainerGoneError(`container ${id} is gone`, error);
       }
       // The archive holds the password: say only that writing it failed.
-      rethrow(error, 'writing the Redis config into the container failed');
+      this.rethrow(error, 'writing the Redis config into the container failed');
     }
   }
 
@@ -413,7 +432,7 @@ export class DockerRuntime implements Runtime {
       return State.Status === 'removing' || State.Status === 'dead';
     } catch (error) {
       if (statusOf(error) === 404) return true;
-      rethrow(error, 'inspecting the container failed');
+      this.rethrow(error, 'inspecting the container failed');
     }
   }
 
@@ -426,7 +445,7 @@ export class DockerRuntime implements Runtime {
       const status = statusOf(error);
       // 409: not running (yet, or any more); the caller looks at the state and tries again.
       if (status === 409 || status === 404) return { ok: false, output: engineReason(error) };
-      rethrow(error, 'running redis-cli in the container failed');
+      this.rethrow(error, 'running redis-cli in the container failed');
     }
   }
 
@@ -442,7 +461,7 @@ export class DockerRuntime implements Runtime {
       return demux(raw);
     } catch (error) {
       if (statusOf(error) === 404) return '';
-      rethrow(error, 'reading the container log failed');
+      this.rethrow(error, 'reading the container log failed');
     }
   }
 }
