@@ -124,7 +124,11 @@ export class Reconciler {
     }
 
     const stalled = record.status.stalledAt;
-    if (stalled && JSON.stringify(stalled) === JSON.stringify(stallPointOf(record))) return {};
+    if (stalled && JSON.stringify(stalled) === JSON.stringify(stallPointOf(record))) {
+      // Not retried, but a container kept serving through the failure is still watched.
+      if (isTrue(record.status.conditions, 'Ready')) await this.noticeNotRunning(record);
+      return {};
+    }
 
     const digests = this.digestsOf(record);
     const desired: DesiredView = {
@@ -203,6 +207,17 @@ export class Reconciler {
       );
       return {};
     }
+  }
+
+  /** Reports the record's container as not Ready if it is gone or not running. */
+  private async noticeNotRunning(record: RedisRecord): Promise<void> {
+    let container: ObservedContainer | null;
+    try {
+      container = await this.runtimeOf(record).findContainer(record.appName);
+    } catch {
+      return; // The engine cannot tell now; the next event or resync asks again.
+    }
+    if (container?.state !== 'running') this.report.reportNotRunning(record, container);
   }
 
   /**

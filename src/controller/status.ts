@@ -15,6 +15,9 @@ import type { Store } from '../store/store.js';
 import { type ConditionUpdate, isTrue, setConditions } from './conditions.js';
 import type { Outcome } from './plan.js';
 
+/** Said of a failure that left the running container serving the previous spec. */
+const KEPT_SERVING = '; the running container was left as it was';
+
 export interface StatusReporterOptions {
   store: Store;
   now: () => Date;
@@ -48,16 +51,26 @@ export class StatusReporter {
     });
   }
 
-  /** A container that should run but does not: not Ready any more, whatever comes next. */
-  reportNotRunning(record: RedisRecord, container: ObservedContainer): void {
+  /**
+   * A container that should run but does not: not Ready any more, whatever comes next. On a
+   * record stalled by a terminal failure, the message keeps why it is not started again.
+   */
+  reportNotRunning(record: RedisRecord, container: ObservedContainer | null): void {
     if (!isTrue(record.status.conditions, 'Ready')) return;
-    const oom = container.oomKilled ? ', killed for running out of memory' : '';
-    const message = `the container is ${container.state} (exit code ${container.exitCode}${oom})`;
+    let message = 'the container is gone';
+    if (container) {
+      const oom = container.oomKilled ? ', killed for running out of memory' : '';
+      message = `the container is ${container.state} (exit code ${container.exitCode}${oom})`;
+    }
+    if (record.status.stalledAt && record.status.lastError) {
+      const why = record.status.lastError.replace(KEPT_SERVING, '');
+      message += `; not started again until the spec changes: ${why}`;
+    }
     const status: RedisStatus = {
       ...record.status,
       phase: 'Failed',
       lastError: message,
-      restartCount: Math.max(record.status.restartCount, container.restartCount),
+      restartCount: Math.max(record.status.restartCount, container?.restartCount ?? 0),
       conditions: setConditions(
         record.status.conditions,
         [
@@ -148,7 +161,7 @@ export class StatusReporter {
     const current = this.store.redis.findIncludingDeleted(record.redisId);
     if (!current) return;
     let message = error instanceof Error ? error.message : String(error);
-    if (keptServing) message += '; the running container was left as it was';
+    if (keptServing) message += KEPT_SERVING;
     let reason = error instanceof RuntimeError ? 'RuntimeError' : 'InternalError';
     if (terminal) reason = 'TerminalError';
     const updates: ConditionUpdate[] = [

@@ -4,6 +4,7 @@
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dockerFromHost } from '../../src/runtime/docker/client.js';
 import {
   createRedis,
   deployRedis,
@@ -182,13 +183,34 @@ describe('failures', () => {
       expect(await redisCommand(db.port, 'failure-test-pw', 'GET', 'kept')).toBe('yes');
     };
 
-    // More CPUs than any machine this runs on: refused before the container is touched.
-    await failedUpdate({ cpuLimit: '512' }, /cpuLimit asks for 512 CPUs/);
-    // No registry is reachable, so an image not on the engine cannot be had.
+    // No registry is reachable, so an image not on the engine cannot be had (retried).
     await failedUpdate(
-      { cpuLimit: null, dockerImage: 'redis-controller/not-here:1' },
+      { dockerImage: 'redis-controller/not-here:1' },
       /redis-controller\/not-here:1/,
     );
+    // More CPUs than any machine this runs on: refused before the container is touched, and
+    // not retried.
+    await failedUpdate(
+      { dockerImage: testEngine().redisImage, cpuLimit: '512' },
+      /cpuLimit asks for 512 CPUs/,
+    );
+
+    // Not retried, but still watched: the kept container stopping is seen at once.
+    await dockerFromHost(testEngine().dockerHost)
+      .getContainer(serving.status.containerId ?? '')
+      .stop();
+    const stopped = (await waitForRedis(
+      controller.client,
+      db.redisId,
+      (r) => r.status.phase === 'Failed' && /container is exited/.test(r.status.lastError ?? ''),
+    )) as StatusRow;
+    expect(stopped.status.lastError).toMatch(
+      /not started again until the spec changes: .*cpuLimit/,
+    );
+    expect(stopped.status.conditions.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'ContainerNotRunning',
+    });
 
     // Set right, the spec is applied on a new container with the data kept.
     await controller.client.post('/api/redis.update', {
