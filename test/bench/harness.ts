@@ -1,7 +1,8 @@
 /**
  * The controller under measurement, run in this process as test/support/controller.ts runs it:
  * its own data directory, the API on 127.0.0.1 port 0, ports published on 127.0.0.1, and a log
- * file instead of stdout. Also the waits and the cleanup the benchmarks share.
+ * file instead of stdout. Also the settings, the calls, the waits and the cleanup the benchmarks
+ * share with the built controller run as a child process (controller-process.ts).
  */
 import path from 'node:path';
 import { pino } from 'pino';
@@ -11,7 +12,7 @@ import { type Running, startController } from '../../src/main.js';
 import { dockerFromHost } from '../../src/runtime/docker/client.js';
 import { type ApiClient, apiClient } from '../support/api.js';
 
-const API_TOKEN = 'bench-token-0123456789abcdef';
+export const API_TOKEN = 'bench-token-0123456789abcdef';
 
 /**
  * A periodic resync landing in the middle of a measurement would be measured with it; the
@@ -31,13 +32,18 @@ export interface BenchController {
   logFile: string;
 }
 
-export async function startBenchController(
+/**
+ * The controller's settings for a benchmark, as the environment variables a user would set:
+ * `port` 0 lets the system choose, which only a caller that can ask the server for it may use.
+ */
+export function benchSettings(
   dockerHost: string,
   dataDir: string,
-): Promise<BenchController> {
-  const config = loadConfig({
+  port: number,
+): Record<string, string> {
+  return {
     HOST: '127.0.0.1',
-    PORT: '0',
+    PORT: String(port),
     DATA_DIR: dataDir,
     DOCKER_HOST: dockerHost,
     PUBLISH_HOST: '127.0.0.1',
@@ -47,7 +53,14 @@ export async function startBenchController(
     RESYNC_INTERVAL_MS: String(RESYNC_INTERVAL_MS),
     READY_TIMEOUT_MS: '30000',
     STOP_TIMEOUT_SECONDS: '10',
-  });
+  };
+}
+
+export async function startBenchController(
+  dockerHost: string,
+  dataDir: string,
+): Promise<BenchController> {
+  const config = loadConfig(benchSettings(dockerHost, dataDir, 0));
   const logFile = path.join(dataDir, 'controller.log');
   const logger = createLogger(config.logLevel, pino.destination({ dest: logFile, sync: true }));
   const running = await startController(config, logger);
@@ -71,16 +84,34 @@ export async function call<T>(client: ApiClient, verb: string, input: unknown): 
   return response.body as T;
 }
 
-/** Polls `done` until it holds; fails naming `what` after `timeoutMs`. */
+/** Calls a query verb with GET and returns the answer's body; any status but 200 is an error. */
+export async function query<T>(
+  client: ApiClient,
+  verb: string,
+  input: Record<string, string> = {},
+): Promise<T> {
+  const search = new URLSearchParams(input).toString();
+  const response = await client.get(`/api/${verb}${search ? `?${search}` : ''}`);
+  if (response.status !== 200) {
+    throw new Error(`${verb} answered ${response.status}: ${JSON.stringify(response.body)}`);
+  }
+  return response.body as T;
+}
+
+/**
+ * Polls `done` every `intervalMs` until it holds; fails naming `what` after `timeoutMs`. A check
+ * that costs the controller real work (a listing of every record) should be made less often.
+ */
 export async function waitUntil(
   what: string,
   done: () => boolean | Promise<boolean>,
   timeoutMs: number,
+  intervalMs = POLL_MS,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await done())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting ${what}`);
-    await sleep(POLL_MS);
+    await sleep(intervalMs);
   }
 }
 

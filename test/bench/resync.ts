@@ -2,20 +2,17 @@
  * Benchmarks 3 and 4: a controller holding 1000 records, a few really running and the rest
  * stopped or never deployed, goes through a full resync. Measured: the engine API calls one
  * resync makes (counted by the proxy in front of the engine), the CPU time this process spends
- * on it, and the resident memory once it has settled.
+ * on it, and this process's resident memory once it has settled (the memory of the controller
+ * as users run it is measured apart, in footprint.ts).
  *
  * Every record is one a resync must visit: the safety net exists to catch drift in any of them,
  * deployed or not, so none is left out to flatter the numbers.
  */
 import { performance } from 'node:perf_hooks';
-import { freePort } from '../support/resp.js';
 import type { CountingProxy, EngineCalls } from './counting-proxy.js';
-import { createAndDeploy, type Database, isReady, newPassword } from './databases.js';
-import { type BenchController, call, sleep, waitUntil } from './harness.js';
+import { createIdle, deployLive } from './databases.js';
+import { type BenchController, sleep } from './harness.js';
 import { settledMemory } from './memory.js';
-import { waitForPong } from './pong.js';
-
-const READY_TIMEOUT_MS = 60_000;
 
 /** The engine counts as quiet once this long passes without a request from the controller. */
 const QUIET_MS = 300;
@@ -58,45 +55,17 @@ export interface ResyncSamples {
 export async function benchResync(options: ResyncOptions): Promise<ResyncSamples> {
   const { bench, proxy } = options;
 
-  const running: Database[] = [];
-  for (let index = 0; index < options.deployed; index++) {
-    running.push(
-      await createAndDeploy(bench, {
-        appName: `bench-${options.tag}-live-${index}`,
-        port: await freePort(),
-        image: options.image,
-      }),
-    );
-  }
-  for (const database of running) {
-    await waitForPong(database.port, database.password, READY_TIMEOUT_MS);
-    await waitUntil(
-      `for ${database.appName} to be reported ready`,
-      () => isReady(bench, database.redisId),
-      READY_TIMEOUT_MS,
-    );
-  }
+  const prefix = `bench-${options.tag}`;
+  await deployLive(bench, { count: options.deployed, prefix, image: options.image });
   const few = await measureResyncs(bench, proxy, options.deployed, options.runs);
 
-  // The others alternate between never deployed and stopped: the two kinds of record a
-  // controller holds most of, which have no container to look at but must still be checked.
   const setupStarted = performance.now();
-  let stopped = 0;
-  for (let index = options.deployed; index < options.records; index++) {
-    const appName = `bench-${options.tag}-idle-${index}`;
-    const { redisId } = await call<{ redisId: string }>(bench.client, 'redis.create', {
-      name: appName,
-      appName,
-      databasePassword: newPassword(),
-      environmentId: bench.environmentId,
-      dockerImage: options.image,
-      description: null,
-    });
-    if (index % 2 === 1) {
-      await call(bench.client, 'redis.stop', { redisId });
-      stopped++;
-    }
-  }
+  const stopped = await createIdle(bench, {
+    from: options.deployed,
+    to: options.records,
+    prefix,
+    image: options.image,
+  });
   await quiet(bench, proxy);
   const setupMs = performance.now() - setupStarted;
 
