@@ -12,7 +12,7 @@ import type { Reconciler } from './reconciler.js';
 export interface ControllerOptions {
   store: Store;
   /** The runtime's change feed; events wake the affected record at once. */
-  runtime?: Pick<Runtime, 'watch' | 'listManagedContainers' | 'listManagedVolumes'>;
+  runtime?: Pick<Runtime, 'watch' | 'listManagedContainers'>;
   /** Filled by each resync's listing and emptied per record by runtime events. */
   cache?: ObservationCache;
   reconciler: Pick<Reconciler, 'reconcile'>;
@@ -68,7 +68,7 @@ export class Controller {
   }
 
   /**
-   * Lists what the runtime holds (two calls, whatever the number of records), then enqueues
+   * Lists what the runtime holds (one call, whatever the number of records), then enqueues
    * every record, and every record id found on a container, so containers whose record is gone
    * get collected. The safety net for any change the events missed.
    */
@@ -77,12 +77,8 @@ export class Controller {
     let containers: ObservedContainer[] = [];
     if (runtime) {
       try {
-        const [listed, volumes] = await Promise.all([
-          runtime.listManagedContainers(),
-          runtime.listManagedVolumes(),
-        ]);
-        containers = listed;
-        this.options.cache?.replace(listed, volumes);
+        containers = await runtime.listManagedContainers();
+        this.options.cache?.replace(containers);
       } catch (error) {
         this.options.logger.warn({ err: error }, 'listing the runtime failed; resyncing anyway');
       }

@@ -23,7 +23,6 @@ import {
   OPERATOR_USER,
   operatorPassword,
   passwordFingerprint,
-  volumeNameOf,
 } from './instance.js';
 import {
   changesRuntime,
@@ -371,9 +370,8 @@ export class Reconciler {
   private unchangedSinceVerified(record: RedisRecord, desired: DesiredView): boolean {
     // A generation not yet reported is answered by a reconcile, even one with nothing to do.
     if (record.status.observedGeneration !== record.generation) return false;
-    const view = this.options.cache?.view(record.redisId, volumeNameOf(record.appName));
-    if (!view) return false;
-    const { container } = view;
+    const container = this.options.cache?.view(record.redisId);
+    if (container === undefined) return false;
     const decided = plan(desired, {
       container: container && {
         id: container.id,
@@ -381,7 +379,9 @@ export class Reconciler {
         specHash: container.specHash,
         startedAt: record.status.containerStartedAt,
       },
-      volumeExists: view.volumeExists,
+      // A plan with nothing to do never depends on the volume (the plan tests hold it to
+      // that): the volume matters only to create a container or to remove data.
+      volumeExists: true,
       knownReady:
         container !== null &&
         record.status.containerId === container.id &&

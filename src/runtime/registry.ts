@@ -78,9 +78,4 @@ export class RuntimeRegistry {
     const lists = await Promise.allSettled(this.all().map((r) => r.listManagedContainers()));
     return lists.flatMap((list) => (list.status === 'fulfilled' ? list.value : []));
   }
-
-  async listManagedVolumes(): Promise<string[]> {
-    const lists = await Promise.allSettled(this.all().map((r) => r.listManagedVolumes()));
-    return lists.flatMap((list) => (list.status === 'fulfilled' ? list.value : []));
-  }
 }

@@ -134,8 +134,6 @@ export interface Runtime {
   findContainer(appName: string): Promise<ObservedContainer | null>;
   /** All containers this controller owns, running or not, in one call. */
   listManagedContainers(): Promise<ObservedContainer[]>;
-  /** Names of all volumes this controller owns, in one call. */
-  listManagedVolumes(): Promise<string[]>;
   /**
    * Whether the record's volume exists. Throws ForeignVolumeError for a volume of that name that
    * this controller did not create for this record.

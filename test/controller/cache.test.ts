@@ -19,43 +19,42 @@ describe('ObservationCache', () => {
   it('serves nothing before a listing, or for a record never verified', () => {
     const cache = new ObservationCache();
     cache.markVerified('r1', 'c1');
-    expect(cache.view('r1', 'v1')).toBeUndefined();
-    cache.replace([container('r1', 'c1')], ['v1']);
-    expect(cache.view('r2', 'v2')).toBeUndefined();
+    expect(cache.view('r1')).toBeUndefined();
+    cache.replace([container('r1', 'c1')]);
+    expect(cache.view('r2')).toBeUndefined();
   });
 
   it('serves a verified record while the listing agrees with what was verified', () => {
     const cache = new ObservationCache();
-    cache.replace([container('r1', 'c1')], ['v1']);
+    cache.replace([container('r1', 'c1')]);
     cache.markVerified('r1', 'c1');
-    expect(cache.view('r1', 'v1')).toEqual({
-      container: container('r1', 'c1'),
-      volumeExists: true,
-    });
+    expect(cache.view('r1')).toEqual(container('r1', 'c1'));
   });
 
   it('stops serving a record after a runtime event about it', () => {
     const cache = new ObservationCache();
-    cache.replace([container('r1', 'c1')], ['v1']);
+    cache.replace([container('r1', 'c1')]);
     cache.markVerified('r1', 'c1');
     cache.invalidate('r1');
-    expect(cache.view('r1', 'v1')).toBeUndefined();
+    expect(cache.view('r1')).toBeUndefined();
   });
 
   it('stops serving a record whose container changed in a later listing', () => {
     const cache = new ObservationCache();
-    cache.replace([container('r1', 'c1')], ['v1']);
+    cache.replace([container('r1', 'c1')]);
     cache.markVerified('r1', 'c1');
-    cache.replace([container('r1', 'c2')], ['v1']);
-    expect(cache.view('r1', 'v1')).toBeUndefined();
-    cache.replace([], []);
-    expect(cache.view('r1', 'v1')).toBeUndefined();
+    cache.replace([container('r1', 'c2')]);
+    expect(cache.view('r1')).toBeUndefined();
+    cache.replace([]);
+    expect(cache.view('r1')).toBeUndefined();
   });
 
-  it('reports a volume missing from the listing', () => {
+  it('serves a record verified to have no container while none is listed', () => {
     const cache = new ObservationCache();
-    cache.replace([container('r1', 'c1')], []);
-    cache.markVerified('r1', 'c1');
-    expect(cache.view('r1', 'v1')?.volumeExists).toBe(false);
+    cache.replace([]);
+    cache.markVerified('r1', null);
+    expect(cache.view('r1')).toBeNull();
+    cache.replace([container('r1', 'c1')]);
+    expect(cache.view('r1')).toBeUndefined();
   });
 });

@@ -197,4 +197,26 @@ describe('plan', () => {
     const result = plan(desired(), observed({ container: container({ state: 'restarting' }) }));
     expect(kinds(result)).toEqual(['writeConfig', 'waitReady']);
   });
+
+  it('never needs the volume to find nothing to do', () => {
+    // The idle check of a resync plans without looking at volumes; this is what makes it sound.
+    const states = ['running', 'exited', 'created', 'paused', 'restarting'] as const;
+    const containers = [null, ...states.map((state) => container({ state }))];
+    for (const desiredState of ['running', 'stopped', 'undeployed'] as const) {
+      for (const pending of [{}, { deployPending: true }, { rebuildPending: true }]) {
+        for (const seen of containers) {
+          for (const knownReady of [true, false]) {
+            const wish = desired({ desiredState, ...pending });
+            const withVolume = plan(wish, observed({ container: seen, knownReady }));
+            if (withVolume.steps.length > 0) continue;
+            const without = plan(
+              wish,
+              observed({ container: seen, knownReady, volumeExists: false }),
+            );
+            expect(without.steps).toEqual([]);
+          }
+        }
+      }
+    }
+  });
 });

@@ -150,17 +150,6 @@ export class DockerRuntime implements Runtime {
     }));
   }
 
-  async listManagedVolumes(): Promise<string[]> {
-    try {
-      const { Volumes } = await this.docker.listVolumes({
-        filters: { label: [`${LABELS.owner}=${this.ownerId}`] },
-      });
-      return (Volumes ?? []).map((volume) => volume.Name);
-    } catch (error) {
-      this.rethrow(error, 'listing volumes failed');
-    }
-  }
-
   async volumeExists(volumeName: string, redisId: string): Promise<boolean> {
     let labels: Record<string, string>;
     try {
