@@ -17,4 +17,4 @@ COPY --from=build /app/dist/src ./dist/src
 COPY package.json ./
 VOLUME /data
 EXPOSE 3000
-CMD ["node", "dist/src/main.js"]
+CMD ["node", "--max-semi-space-size=2", "dist/src/main.js"]

@@ -1,6 +1,7 @@
 /**
- * The controller as users run it: built by `npm run build`, started as `node dist/src/main.js`
- * in a child process with a data directory of its own, configured by its environment alone.
+ * The controller as users run it: built by `npm run build`, started with the node arguments of
+ * `npm start` in a child process with a data directory of its own, configured by its
+ * environment alone.
  * Its memory is read from /proc/<pid>/status, where nothing of this process is counted.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
@@ -16,9 +17,6 @@ import { API_TOKEN, benchSettings, waitUntil } from './harness.js';
 const execFileAsync = promisify(execFile);
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-/** What `npm start` runs, relative to the repository. */
-const ENTRY_POINT = path.join('dist', 'src', 'main.js');
 
 /** The type check of src and test takes seconds; minutes means the build hangs. */
 const BUILD_TIMEOUT_MS = 5 * 60_000;
@@ -58,8 +56,11 @@ export interface ControllerProcess {
   stop(): Promise<string>;
 }
 
-/** Runs `npm run build` in the repository; returns the path of the built entry point. */
-export async function buildController(): Promise<string> {
+/**
+ * Runs `npm run build` in the repository; returns the node arguments `npm start` runs the built
+ * controller with (its flags, then the entry point).
+ */
+export async function buildController(): Promise<string[]> {
   try {
     await execFileAsync('npm', ['run', '-s', 'build'], {
       cwd: ROOT,
@@ -71,25 +72,38 @@ export async function buildController(): Promise<string> {
     const output = `${stdout}${stderr}`.trim() || (error as Error).message;
     throw new Error(`npm run build failed:\n${output}`, { cause: error });
   }
-  return path.join(ROOT, ENTRY_POINT);
+  return startArguments();
+}
+
+/** The arguments after `node` in package.json's start script. */
+function startArguments(): string[] {
+  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+    scripts?: { start?: string };
+  };
+  const [command, ...args] = (manifest.scripts?.start ?? '').trim().split(/\s+/);
+  if (command !== 'node' || !args.at(-1)?.endsWith('.js')) {
+    throw new Error(`the start script is not "node [flags] <file>.js": ${manifest.scripts?.start}`);
+  }
+  return args;
 }
 
 /**
- * Starts `node <entryPoint>` with the benchmark's settings, on a port that was free a moment ago
+ * Starts `node <nodeArgs>` with the benchmark's settings, on a port that was free a moment ago
  * (the controller logs the port it bound only at info level, and the benchmark runs it at warn).
  * Returns at once, so that the caller holds the process even if it never answers.
  */
 export async function startControllerProcess(
-  entryPoint: string,
+  nodeArgs: string[],
   dockerHost: string,
   dataDir: string,
 ): Promise<ControllerProcess> {
+  const command = `node ${nodeArgs.join(' ')}`;
   const port = await freePort();
   const logFile = path.join(dataDir, 'controller.log');
   const log = fs.openSync(logFile, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [entryPoint], {
+    child = spawn(process.execPath, nodeArgs, {
       cwd: ROOT,
       // Its settings and nothing else of this process's environment: no loader flags of tsx,
       // and no DOCKER_HOST from the shell that could point it at another engine.
@@ -112,7 +126,7 @@ export async function startControllerProcess(
     });
   });
   const pid = child.pid;
-  if (pid === undefined) throw new Error(`node ${entryPoint} did not start: ${await exited}`);
+  if (pid === undefined) throw new Error(`${command} did not start: ${await exited}`);
 
   const client = apiClient(`http://127.0.0.1:${port}`, API_TOKEN);
   let stopping: Promise<string> | null = null;
@@ -124,12 +138,12 @@ export async function startControllerProcess(
       const answers = async (): Promise<boolean> => {
         if (ended !== null) {
           const output = lastRawLines(logFile, FAILURE_LINES).join('\n');
-          throw new Error(`node ${entryPoint} exited (${ended}) before answering:\n${output}`);
+          throw new Error(`${command} exited (${ended}) before answering:\n${output}`);
         }
         const response = await client.get('/healthz', {}).catch(() => null);
         return response?.status === 200;
       };
-      await waitUntil(`for node ${entryPoint} to answer /healthz`, answers, START_TIMEOUT_MS);
+      await waitUntil(`for ${command} to answer /healthz`, answers, START_TIMEOUT_MS);
     },
     memory: () => processMemory(pid),
     stop: () => {

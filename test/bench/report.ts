@@ -177,8 +177,8 @@ export function report(results: Results): string {
     '  the periodic resync timer is set to 1 h so that only the measured resyncs run.',
     `  creating the ${many.records - few.records} idle records and their first reconciles ` +
       `took ${(resync.setupMs / 1000).toFixed(1)} s.`,
-    '  controller RSS is of `node dist/src/main.js` as built by `npm run build` at the start of',
-    '  the run, in a child process of its own with the same settings: VmRSS (peak: VmHWM) of',
+    '  controller RSS is of the controller run as `npm start` runs it (built by `npm run build`',
+    '  at the start of the run), in a child process with the same settings: VmRSS (peak: VmHWM) of',
     '  /proc/<pid>/status once /healthz answers (the baseline), then once all records were',
     `  reconciled and ${footprint.deployed} of them answer PONG ` +
       `(${footprint.stopped} stopped, ${footprint.undeployed} never deployed) ` +

@@ -85,7 +85,7 @@ async function main(): Promise<void> {
   try {
     // First, so that a controller that does not build fails the run before it has taken minutes.
     progress('building the controller (npm run build)');
-    const entryPoint = await buildController();
+    const nodeArgs = await buildController();
 
     const engineSocket = engine.dockerHost.slice('unix://'.length);
     proxy = await startCountingProxy(engineSocket, path.join(dataDir, 'engine.sock'));
@@ -126,7 +126,7 @@ async function main(): Promise<void> {
     });
 
     progress(`memory of the built controller, ${RECORDS} records (${DEPLOYED_RECORDS} deployed)`);
-    controllerProcess = await startControllerProcess(entryPoint, engine.dockerHost, processDataDir);
+    controllerProcess = await startControllerProcess(nodeArgs, engine.dockerHost, processDataDir);
     await controllerProcess.waitAnswering();
     const footprint = await benchFootprint({
       controller: controllerProcess,
