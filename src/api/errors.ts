@@ -63,7 +63,14 @@ function bodyParserError(error: unknown): ErrorBody | null {
 }
 
 export function toErrorBody(error: unknown): ErrorBody {
-  if (error instanceof DomainError) return { message: error.message, code: error.code };
+  if (error instanceof DomainError) {
+    const body: ErrorBody = { message: error.message, code: error.code };
+    if (error.field !== undefined) {
+      const issue = { code: 'custom', path: [error.field], message: error.message };
+      body.issues = [issue as z.core.$ZodIssue];
+    }
+    return body;
+  }
   if (error instanceof z.ZodError) return validationBody(error);
   return (
     bodyParserError(error) ?? { message: 'Internal server error', code: 'INTERNAL_SERVER_ERROR' }

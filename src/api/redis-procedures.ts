@@ -96,9 +96,14 @@ export const redisProcedures: ProcedureTable = {
     store.redis.setDesiredState(redisId, 'running', { deploy: true, applicationStatus: 'running' }),
   ),
 
-  'redis.start': procedure('mutation', redisIdInput, ({ redisId }, { store }) =>
-    store.redis.setDesiredState(redisId, 'running', { applicationStatus: 'running' }),
-  ),
+  'redis.start': procedure('mutation', redisIdInput, ({ redisId }, { store }) => {
+    // A start of a database whose last attempt failed for good is a request to try again.
+    const stalled = store.redis.find(redisId).status.stalledAt !== null;
+    return store.redis.setDesiredState(redisId, 'running', {
+      retry: stalled,
+      applicationStatus: 'running',
+    });
+  }),
 
   'redis.stop': procedure('mutation', redisIdInput, ({ redisId }, { store }) => {
     // Nothing runs yet: a stop leaves it undeployed rather than making it count as deployed.
@@ -110,7 +115,7 @@ export const redisProcedures: ProcedureTable = {
   'redis.reload': procedure('mutation', reloadInput, ({ redisId, appName }, { store }) => {
     const record = store.redis.find(redisId);
     if (appName.trim().toLowerCase() !== record.appName) {
-      throw badRequest(`appName: "${appName}" is not the appName of this database`);
+      throw badRequest(`appName: "${appName}" is not the appName of this database`, 'appName');
     }
     store.redis.request(redisId, 'restart');
     return true;

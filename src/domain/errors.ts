@@ -25,11 +25,14 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
 /** An error whose message is safe to show to the API client as it is. */
 export class DomainError extends Error {
   readonly code: ErrorCode;
+  /** The input field the error is about, when it is about one. */
+  readonly field: string | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; field?: string }) {
     super(message, options);
     this.name = 'DomainError';
     this.code = code;
+    this.field = options?.field;
   }
 }
 
@@ -41,6 +44,7 @@ export function conflict(message: string): DomainError {
   return new DomainError('CONFLICT', message);
 }
 
-export function badRequest(message: string): DomainError {
-  return new DomainError('BAD_REQUEST', message);
+/** A 400; with `field`, the answer's `issues` name it, as a validation failure's do. */
+export function badRequest(message: string, field?: string): DomainError {
+  return new DomainError('BAD_REQUEST', message, { field });
 }

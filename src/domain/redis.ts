@@ -3,7 +3,7 @@
  * and later the manifest and CRD schemas, are derived. Field names follow Dokploy's API.
  */
 import { z } from 'zod';
-import { parseCpu, parseMemory } from './units.js';
+import { NANO_CPUS_PER_CPU, parseCpu, parseMemory } from './units.js';
 
 export const DEFAULT_REDIS_IMAGE = 'redis:8';
 
@@ -87,14 +87,21 @@ const memorySchema = z
   })
   .nullable();
 
-const cpuSchema = z
-  .string()
-  .max(32, 'must be at most 32 characters')
-  .superRefine((value, ctx) => {
-    const parsed = parseCpu(value);
-    if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
-  })
-  .nullable();
+/** Docker refuses more than 262144 cpu shares: the weight of 256 cpus at 1024 per cpu. */
+const MAX_RESERVED_CPUS = 256;
+
+const cpuSchema = (maxCpus?: number) =>
+  z
+    .string()
+    .max(32, 'must be at most 32 characters')
+    .superRefine((value, ctx) => {
+      const parsed = parseCpu(value);
+      if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+      else if (maxCpus !== undefined && parsed > maxCpus * NANO_CPUS_PER_CPU) {
+        ctx.addIssue({ code: 'custom', message: `must be at most ${maxCpus} cpus` });
+      }
+    })
+    .nullable();
 
 const ENV_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -211,8 +218,8 @@ export const redisSpecSchema = z.object({
   env: envSchema,
   memoryReservation: memorySchema,
   memoryLimit: memorySchema,
-  cpuReservation: cpuSchema,
-  cpuLimit: cpuSchema,
+  cpuReservation: cpuSchema(MAX_RESERVED_CPUS),
+  cpuLimit: cpuSchema(),
   externalPort: externalPortSchema,
   environmentId: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters'),
   serverId: z

@@ -272,15 +272,17 @@ export class RedisRepository {
   setDesiredState(
     redisId: string,
     desiredState: DesiredState,
-    options: { deploy?: boolean; applicationStatus?: ApplicationStatus } = {},
+    options: { deploy?: boolean; retry?: boolean; applicationStatus?: ApplicationStatus } = {},
   ): RedisRecord {
     this.find(redisId);
+    // `retry`: asked again although nothing changed (a start after a failure that stopped the
+    // retries), so it is a new generation to act on.
     this.statement(
       `UPDATE redis SET desiredState = @desiredState,
            deployRequests = deployRequests + @deploy,
-           generation = generation + (desiredState != @desiredState OR @deploy = 1),
+           generation = generation + (desiredState != @desiredState OR @deploy = 1 OR @retry = 1),
            applicationStatus = CASE
-             WHEN desiredState != @desiredState OR @deploy = 1
+             WHEN desiredState != @desiredState OR @deploy = 1 OR @retry = 1
                THEN COALESCE(@applicationStatus, applicationStatus)
              ELSE applicationStatus END,
            updatedAt = @updatedAt
@@ -289,6 +291,7 @@ export class RedisRepository {
       redisId,
       desiredState,
       deploy: options.deploy ? 1 : 0,
+      retry: options.retry ? 1 : 0,
       applicationStatus: options.applicationStatus ?? null,
       updatedAt: this.now().toISOString(),
     });
@@ -401,6 +404,7 @@ function assertLimits(spec: Pick<RedisSpec, 'memoryLimit' | 'memoryReservation'>
     throw badRequest(
       `memoryReservation (${spec.memoryReservation}) must not be more than memoryLimit ` +
         `(${spec.memoryLimit})`,
+      'memoryReservation',
     );
   }
 }

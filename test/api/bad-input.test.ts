@@ -237,6 +237,8 @@ const REFUSED: BadCase[] = [
   ...spoil(SPEC_VERBS, 'memoryReservation', MEMORY),
   ...spoil(SPEC_VERBS, 'cpuLimit', CPUS),
   ...spoil(SPEC_VERBS, 'cpuReservation', CPUS),
+  // More cpu shares than Docker allows, as cpus and as NanoCPUs.
+  ...spoil(SPEC_VERBS, 'cpuReservation', ['257', '300000000000']),
   ...spoil([...SPEC_VERBS, 'redis.saveExternalPort'], 'externalPort', PORTS),
   ...spoil(['redis.saveExternalPort'], 'externalPort', [ABSENT]),
   ...spoil(SPEC_VERBS, 'serverId', [42, '', ['s']]),

@@ -79,8 +79,8 @@ describe('failures', () => {
       await new Promise((resolve) => blocker.close(resolve));
     }
 
-    // A new deploy request is a change: it is tried again, and now it works.
-    await controller.client.post('/api/redis.deploy', { redisId: row.redisId });
+    // A start, as a user presses it after freeing the port, tries again, and now it works.
+    await controller.client.post('/api/redis.start', { redisId: row.redisId });
     await waitForRedis(controller.client, row.redisId, isDone);
     expect(await redisCommand(port, 'failure-test-pw', 'PING')).toBe('PONG');
   });
@@ -126,7 +126,9 @@ describe('failures', () => {
       memoryReservation: '512m',
     });
     expect(refused.status).toBe(400);
-    expect((refused.body as { message: string }).message).toMatch(/memoryReservation.*memoryLimit/);
+    const body = refused.body as { message: string; issues: { path: string[] }[] };
+    expect(body.message).toMatch(/memoryReservation.*memoryLimit/);
+    expect(body.issues.map((issue) => issue.path)).toEqual([['memoryReservation']]);
     const after = (await controller.client.get(`/api/redis.one?redisId=${row.redisId}`))
       .body as StatusRow;
     expect(after.generation).toBe(running.generation);
