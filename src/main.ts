@@ -1,7 +1,7 @@
 /**
  * The controller process: configuration, store, Docker runtime, reconcile loop and HTTP API.
- * SIGTERM or SIGINT stops taking requests and work, lets the step in flight finish, and exits
- * without touching any container.
+ * SIGTERM or SIGINT stops taking requests and work, lets the step in flight finish (or gives
+ * it up once it is clearly stuck), and exits without touching any container.
  */
 import type { Server } from 'node:http';
 import { ensureAdminToken } from './admin-token.js';
@@ -88,6 +88,9 @@ export async function startController(config: Config, logger: Logger): Promise<R
   };
 }
 
+/** Time beyond the stop timeout that SIGTERM waits for the step in flight. */
+const SHUTDOWN_MARGIN_SECONDS = 10;
+
 async function main(): Promise<void> {
   // Everything the controller writes (database, key file, token) is for its eyes only.
   process.umask(0o077);
@@ -106,6 +109,14 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    // The step in flight may be a graceful Redis stop, which takes up to the stop timeout; one
+    // that takes longer is stuck on an engine that does not answer, and is abandoned: what it
+    // left half done is finished by the next start, as after a crash.
+    const graceMs = (config.stopTimeoutSeconds + SHUTDOWN_MARGIN_SECONDS) * 1000;
+    setTimeout(() => {
+      logger.error({ graceMs }, 'the step in flight did not finish in time; exiting without it');
+      process.exit(1);
+    }, graceMs).unref();
     running.stop().then(
       () => process.exit(0),
       (error: unknown) => {
