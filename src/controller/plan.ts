@@ -8,6 +8,8 @@ import type { ContainerState } from '../runtime/types.js';
 export interface DesiredView {
   deleting: boolean;
   desiredState: DesiredState;
+  /** The record's generation; every deploy or rebuild request moves it. */
+  generation: number;
   specHash: string;
   deployPending: boolean;
   restartPending: boolean;
@@ -22,6 +24,8 @@ export interface ObservedView {
     id: string;
     state: ContainerState;
     specHash: string | null;
+    /** The generation it was made for (its label), or null when unknown. */
+    generation: number | null;
     startedAt: string | null;
   } | null;
   volumeExists: boolean;
@@ -64,8 +68,12 @@ export function plan(desired: DesiredView, observed: ObservedView): Plan {
   const steps: Step[] = [];
   let container = observed.container;
   let volumeExists = observed.volumeExists;
+  // A container made for this generation was made after every request so far: a deploy or
+  // rebuild that a crash kept from being marked applied is already carried out, not done again.
+  const madeFor = container?.generation ?? null;
+  const madeForThis = madeFor !== null && madeFor >= desired.generation;
 
-  if (desired.rebuildPending) {
+  if (desired.rebuildPending && !madeForThis) {
     if (container) steps.push({ kind: 'removeContainer', reason: 'rebuild' });
     if (volumeExists) steps.push({ kind: 'removeVolume' });
     container = null;
@@ -73,7 +81,12 @@ export function plan(desired: DesiredView, observed: ObservedView): Plan {
   } else if (container && container.specHash !== desired.specHash) {
     steps.push({ kind: 'removeContainer', reason: 'spec-changed' });
     container = null;
-  } else if (container && desired.deployPending && desired.desiredState === 'running') {
+  } else if (
+    container &&
+    desired.deployPending &&
+    !madeForThis &&
+    desired.desiredState === 'running'
+  ) {
     // A deploy of something already deployed recreates the container, as Dokploy's does.
     steps.push({ kind: 'removeContainer', reason: 'deploy' });
     container = null;

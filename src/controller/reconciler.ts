@@ -133,6 +133,7 @@ export class Reconciler {
     const desired: DesiredView = {
       deleting,
       desiredState: record.desiredState,
+      generation: record.generation,
       specHash: digests.specHash,
       deployPending: record.deployRequests > record.status.appliedDeployRequests,
       restartPending: record.restartRequests > record.status.appliedRestartRequests,
@@ -377,6 +378,7 @@ export class Reconciler {
         id: container.id,
         state: container.state,
         specHash: container.specHash,
+        generation: container.generation,
         startedAt: record.status.containerStartedAt,
       },
       // A plan with nothing to do never depends on the volume (the plan tests hold it to

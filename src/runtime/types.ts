@@ -62,6 +62,8 @@ export interface ObservedContainer {
   restartCount: number;
   redisId: string | null;
   specHash: string | null;
+  /** The record's generation the container was made for, from its label. */
+  generation: number | null;
   startedAt: string | null;
   finishedAt: string | null;
   /** What the container actually runs with; absent from list results, which lack it. */

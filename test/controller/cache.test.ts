@@ -11,6 +11,7 @@ const container = (redisId: string, id: string): ObservedContainer => ({
   restartCount: 0,
   redisId,
   specHash: 'h',
+  generation: 1,
   startedAt: null,
   finishedAt: null,
 });

@@ -4,6 +4,7 @@ import { type DesiredView, type ObservedView, plan } from '../../src/controller/
 const desired = (overrides: Partial<DesiredView> = {}): DesiredView => ({
   deleting: false,
   desiredState: 'running',
+  generation: 2,
   specHash: 'h1',
   deployPending: false,
   restartPending: false,
@@ -18,6 +19,7 @@ const container = (overrides: Partial<ObservedContainerView> = {}): ObservedCont
   id: 'c1',
   state: 'running',
   specHash: 'h1',
+  generation: 1,
   startedAt: '2026-01-01T00:00:00Z',
   ...overrides,
 });
@@ -218,5 +220,26 @@ describe('plan', () => {
         }
       }
     }
+  });
+
+  it('does not carry out again a deploy or rebuild whose container already exists', () => {
+    // Killed after making the container and before marking the request applied: the container
+    // carries the generation of the request, so a restart finishes the job instead of redoing it.
+    const madeForIt = container({ generation: 2 });
+    expect(
+      plan(desired({ deployPending: true }), observed({ container: madeForIt })).steps,
+    ).toEqual([]);
+    expect(
+      kinds(plan(desired({ rebuildPending: true }), observed({ container: madeForIt }))),
+    ).toEqual([]);
+    const created = container({ generation: 2, state: 'created' });
+    expect(kinds(plan(desired({ deployPending: true }), observed({ container: created })))).toEqual(
+      ['writeConfig', 'startContainer', 'waitReady'],
+    );
+    // A container of unknown generation is made again, as before.
+    const unlabelled = container({ generation: null });
+    expect(
+      kinds(plan(desired({ deployPending: true }), observed({ container: unlabelled }))),
+    ).toContain('removeContainer');
   });
 });

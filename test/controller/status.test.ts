@@ -52,6 +52,7 @@ const container: Omit<ObservedContainer, 'redisId'> = {
   name: 'status-cache',
   state: 'running',
   specHash: null,
+  generation: 1,
   startedAt: '2026-01-01T00:00:00Z',
   finishedAt: null,
   restartCount: 0,

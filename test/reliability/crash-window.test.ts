@@ -58,19 +58,24 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** Arms a SIGKILL of the controller for the engine's next `create` of the container. */
-async function killOnCreate(appName: string): Promise<() => Promise<void>> {
+/**
+ * Arms a SIGKILL of the controller for the engine's next `create` of the container; the
+ * returned wait resolves, once the controller is dead, with the id of the container created.
+ */
+async function killOnCreate(appName: string): Promise<() => Promise<string>> {
   const events = (await docker.getEvents({
     filters: { type: ['container'], event: ['create'], container: [appName] },
   })) as NodeJS.ReadableStream & { destroy(): void };
-  const killed = new Promise<void>((resolve) => {
-    events.once('data', () => {
-      void child.kill9().then(resolve);
+  const killed = new Promise<string>((resolve) => {
+    events.once('data', (chunk: Buffer) => {
+      const { id } = JSON.parse(chunk.toString().split('\n')[0] ?? '{}') as { id: string };
+      void child.kill9().then(() => resolve(id));
     });
   });
   return async () => {
-    await killed;
+    const id = await killed;
     events.destroy();
+    return id;
   };
 }
 
@@ -165,6 +170,26 @@ describe('a controller killed right after the engine created a container', () =>
       expect(await lostKeys(db), `keys lost on attempt ${attempt}`).toEqual([]);
     }
     if (!windowHit) console.info(`no kill landed before the config file in ${ATTEMPTS} tries`);
+    expect(child.unexpectedExits).toEqual([]);
+  }, 150_000);
+
+  it('carries out a deploy once when killed after it made the new container', async () => {
+    const { redisId, db } = await createDb();
+    await child.post('/api/redis.deploy', { redisId });
+    await waitConverged(redisId, 'a database deployed without a crash');
+    await writeKeys(db, 'redeploy', 3);
+
+    const killed = await killOnCreate(db.appName);
+    await child.post('/api/redis.deploy', { redisId });
+    const createdId = await killed();
+    await child.start();
+    const row = await waitConverged(redisId, 'a database deployed again just before the crash');
+    // The container made before the crash is the deploy's; the restart finished it instead of
+    // making another.
+    const running = await docker.getContainer(db.appName).inspect();
+    expect(running.Id).toBe(createdId);
+    expect(row.status.observedGeneration).toBe(row.generation);
+    expect(await lostKeys(db)).toEqual([]);
     expect(child.unexpectedExits).toEqual([]);
   }, 150_000);
 });

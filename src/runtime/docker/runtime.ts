@@ -54,6 +54,11 @@ function goneUnderUs(error: unknown): boolean {
   return (status === 409 || status === 500) && /removal|being removed|RWLayer/i.test(reason);
 }
 
+function generationOf(labels: Record<string, string>): number | null {
+  const generation = Number(labels[LABELS.generation]);
+  return Number.isSafeInteger(generation) ? generation : null;
+}
+
 export class DockerRuntime implements Runtime {
   readonly docker: Docker;
   private readonly ownerId: string;
@@ -120,6 +125,7 @@ export class DockerRuntime implements Runtime {
       restartCount: info.RestartCount,
       redisId: labels[LABELS.redisId] ?? null,
       specHash: labels[LABELS.specHash] ?? null,
+      generation: generationOf(labels),
       startedAt: info.State.StartedAt === ZERO_TIME ? null : info.State.StartedAt,
       finishedAt: info.State.FinishedAt === ZERO_TIME ? null : info.State.FinishedAt,
       actual: actualConfig(info),
@@ -145,6 +151,7 @@ export class DockerRuntime implements Runtime {
       restartCount: 0,
       redisId: summary.Labels[LABELS.redisId] ?? null,
       specHash: summary.Labels[LABELS.specHash] ?? null,
+      generation: generationOf(summary.Labels),
       startedAt: null,
       finishedAt: null,
     }));

@@ -246,6 +246,7 @@ describe('a Redis container made from an InstanceSpec', () => {
       state: 'created',
       redisId: spec.redisId,
       specHash: spec.specHash,
+      generation: spec.generation,
       startedAt: null,
       finishedAt: null,
     });
