@@ -1,5 +1,6 @@
 /**
- * The structured logger. Level policy: failed reconciles and 5xx at error, 4xx at info,
+ * The structured logger. Level policy: failures retrying cannot fix, unexpected errors and 5xx
+ * at error (the unexpected ones with their stack), failures being retried at warn, 4xx at info,
  * reconcile steps at debug. Secrets are redacted by path wherever they could appear.
  */
 import { type Logger, pino } from 'pino';

@@ -6,6 +6,8 @@ import { z } from 'zod';
 import {
   applicationStatuses,
   DEFAULT_REDIS_IMAGE,
+  descriptionSchema,
+  displayNameSchema,
   envSchema,
   externalPortSchema,
   passwordSchema,
@@ -18,13 +20,9 @@ const idSchema = z
   .min(1, 'must not be empty')
   .max(128, 'must be at most 128 characters');
 
-const nameSchema = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(100, 'must be at most 100 characters');
+const nameSchema = displayNameSchema;
 
-const descriptionSchema = z.string().max(2000, 'must be at most 2000 characters').nullish();
+const optionalDescription = descriptionSchema.nullish();
 
 /** Query strings carry numbers as text; JSON bodies carry them as numbers. Both are accepted. */
 function integer(schema: z.ZodNumber): z.ZodType<number, unknown> {
@@ -122,14 +120,14 @@ export const projectIdInput = z.object({ projectId: idSchema });
 
 export const projectCreateInput = z.object({
   name: nameSchema,
-  description: descriptionSchema,
+  description: optionalDescription,
 });
 
 export const environmentIdInput = z.object({ environmentId: idSchema });
 
 export const environmentCreateInput = z.object({
   name: nameSchema,
-  description: descriptionSchema,
+  description: optionalDescription,
   projectId: idSchema,
 });
 

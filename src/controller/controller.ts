@@ -3,7 +3,7 @@
  * keys from it and reconcile them, retrying failures with backoff.
  */
 import type { Logger } from '../logger.js';
-import type { ObservedContainer, Runtime } from '../runtime/types.js';
+import { type ObservedContainer, type Runtime, RuntimeError } from '../runtime/types.js';
 import type { Store } from '../store/store.js';
 import type { ObservationCache } from './cache.js';
 import { WorkQueue } from './queue.js';
@@ -124,7 +124,16 @@ export class Controller {
         }
       } catch (error) {
         const retryInMs = this.queue.addRateLimited(redisId);
-        this.options.logger.error({ err: error, redisId, retryInMs }, 'reconcile failed');
+        if (error instanceof RuntimeError) {
+          // Expected on the way (an engine away, an image not pulled yet) and shown in status:
+          // one line says it, without a stack trace at every retry.
+          this.options.logger.warn(
+            { reason: error.message, redisId, retryInMs },
+            'reconcile failed; retrying',
+          );
+        } else {
+          this.options.logger.error({ err: error, redisId, retryInMs }, 'reconcile failed');
+        }
       } finally {
         this.busy--;
         this.queue.done(redisId);

@@ -202,7 +202,7 @@ export class Reconciler {
       });
       if (!terminal) throw error;
       log.error(
-        { err: error },
+        { reason: (error as RuntimeError).message },
         'reconcile failed; not retrying until the spec or a request changes',
       );
       return {};

@@ -63,6 +63,25 @@ export const dockerImageSchema = z
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to refuse them
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to refuse them
+const CONTROL_CHARACTERS_BUT_LINES = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+/** The name of a database, project, environment or server: one line of text. */
+export const displayNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(100, 'must be at most 100 characters')
+  .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters');
+
+/** Free text, which may run over several lines. */
+export const descriptionSchema = z
+  .string()
+  .max(2000, 'must be at most 2000 characters')
+  .refine(
+    (value) => !CONTROL_CHARACTERS_BUT_LINES.test(value),
+    'must not contain control characters other than tabs and line breaks',
+  );
 
 /** Any printable text: it reaches Redis only through an escaped config file, never a shell. */
 export const passwordSchema = z
@@ -203,14 +222,9 @@ export const argsSchema = z
 
 /** The user's side of a Redis record: everything a client may set. */
 export const redisSpecSchema = z.object({
-  name: z
-    .string()
-    .trim()
-    .min(1, 'must not be empty')
-    .max(100, 'must be at most 100 characters')
-    .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters'),
+  name: displayNameSchema,
   appName: appNameSchema,
-  description: z.string().max(2000, 'must be at most 2000 characters').nullable(),
+  description: descriptionSchema.nullable(),
   databasePassword: passwordSchema,
   dockerImage: dockerImageSchema,
   command: commandSchema,

@@ -2,6 +2,7 @@
  * A Docker server: an engine the controller places databases on, besides the local one.
  */
 import { z } from 'zod';
+import { descriptionSchema, displayNameSchema } from './redis.js';
 import { sshHostKeySchema } from './ssh-host-key.js';
 
 /**
@@ -25,8 +26,8 @@ const pemSchema = z
   .nullable();
 
 export const serverSpecSchema = z.object({
-  name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
-  description: z.string().max(2000, 'must be at most 2000 characters').nullable(),
+  name: displayNameSchema,
+  description: descriptionSchema.nullable(),
   dockerHost: z
     .string()
     .max(512, 'must be at most 512 characters')

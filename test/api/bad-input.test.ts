@@ -156,8 +156,9 @@ const TOUCH = `touch ${MARKER}`;
 /** Ids: non-empty text of at most 128 characters. */
 const IDS = [ABSENT, 42, { id: 'x' }, ['x'], true, null, '', '   ', 'i'.repeat(129)];
 const UNKNOWN_IDS = ['no-such-id', "x' OR '1'='1"];
-const NAMES = ['', '   ', 'n'.repeat(101), 'n'.repeat(200_000), 42, null, {}];
-const DESCRIPTIONS = ['d'.repeat(2001), 42, ['x'], {}];
+const NAMES = ['', '   ', 'n'.repeat(101), 'n'.repeat(200_000), 42, null, {}, 'a\u0000b', 'a\nb'];
+/** Several lines are fine in a description; other control characters are not. */
+const DESCRIPTIONS = ['d'.repeat(2001), 42, ['x'], {}, 'a\u0000b', 'bell\u0007'];
 /** A DNS label of at most 57 characters, after trimming and lower-casing. */
 const APP_NAMES = ['../x', 'a;b', '$(id)', `$(${TOUCH})`, 'Up/Case', 'a'.repeat(300), '', '-x', 42];
 /** A Docker image reference and nothing else. */

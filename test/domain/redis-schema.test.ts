@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { appNameSchema, dockerImageSchema, passwordSchema } from '../../src/domain/redis.js';
+import {
+  appNameSchema,
+  descriptionSchema,
+  displayNameSchema,
+  dockerImageSchema,
+  passwordSchema,
+} from '../../src/domain/redis.js';
 
 describe('appName', () => {
   it('is normalised like Dokploy: trimmed, lower-case, spaces to dashes', () => {
@@ -43,4 +49,21 @@ describe('databasePassword', () => {
   it.each(['', 'a\nb', 'a\u0000b', 'x'.repeat(513)])('refuses %j', (value) => {
     expect(passwordSchema.safeParse(value).success).toBe(false);
   });
+});
+
+describe('names and descriptions', () => {
+  it('takes a description over several lines, with tabs', () => {
+    expect(descriptionSchema.safeParse('Production cache\n\tsessions\r\n').success).toBe(true);
+  });
+
+  it.each(['a\u0000b', 'bell\u0007', 'esc\u001b[31m'])('refuses the description %j', (value) => {
+    expect(descriptionSchema.safeParse(value).success).toBe(false);
+  });
+
+  it.each(['a\nb', 'a\u0000b', 'tab\tbed'])(
+    'refuses the name %j, which must be one line',
+    (value) => {
+      expect(displayNameSchema.safeParse(value).success).toBe(false);
+    },
+  );
 });
