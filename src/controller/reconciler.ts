@@ -199,6 +199,8 @@ export class Reconciler {
       this.report.reportFailure(record, error, {
         terminal,
         keptServing: progress.serving && !progress.replacing,
+        // The container may have been replaced before the failure: status names the one there.
+        container: progress.replacing ? await this.observeQuietly(record) : undefined,
       });
       if (!terminal) throw error;
       log.error(
@@ -209,14 +211,20 @@ export class Reconciler {
     }
   }
 
+  /** The record's container, or undefined when the engine cannot tell now. */
+  private async observeQuietly(record: RedisRecord): Promise<ObservedContainer | null | undefined> {
+    try {
+      return await this.runtimeOf(record).findContainer(record.appName);
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Reports the record's container as not Ready if it is gone or not running. */
   private async noticeNotRunning(record: RedisRecord): Promise<void> {
-    let container: ObservedContainer | null;
-    try {
-      container = await this.runtimeOf(record).findContainer(record.appName);
-    } catch {
-      return; // The engine cannot tell now; the next event or resync asks again.
-    }
+    const container = await this.observeQuietly(record);
+    // Undefined: the engine cannot tell now; the next event or resync asks again.
+    if (container === undefined) return;
     if (container?.state !== 'running') this.report.reportNotRunning(record, container);
   }
 

@@ -151,12 +151,17 @@ export class StatusReporter {
   /**
    * The reconcile failed. `terminal`: retrying cannot help until the spec or a request changes.
    * `keptServing`: it failed before the running container was touched, so that one still serves
-   * the previous spec and Ready stays as it was.
+   * the previous spec and Ready stays as it was. `container`: the record's container as seen
+   * after the failure (null: none), when it was looked at.
    */
   reportFailure(
     record: RedisRecord,
     error: unknown,
-    { terminal, keptServing = false }: { terminal: boolean; keptServing?: boolean },
+    {
+      terminal,
+      keptServing = false,
+      container,
+    }: { terminal: boolean; keptServing?: boolean; container?: ObservedContainer | null },
   ): void {
     const current = this.store.redis.findIncludingDeleted(record.redisId);
     if (!current) return;
@@ -175,6 +180,11 @@ export class StatusReporter {
       // A terminal failure is the answer to this generation; a passing one is not yet.
       observedGeneration: terminal ? record.generation : current.status.observedGeneration,
       phase: current.deletionRequestedAt ? 'Deleting' : 'Failed',
+      ...(container !== undefined && {
+        containerId: container?.id ?? null,
+        containerStartedAt: container?.startedAt ?? null,
+        restartCount: container?.restartCount ?? current.status.restartCount,
+      }),
       lastError: message,
       lastReconciledAt: this.now().toISOString(),
       conditions: setConditions(current.status.conditions, updates, this.now()),

@@ -95,6 +95,9 @@ describe('failures', () => {
     );
     expect(failed.status.lastError).toMatch(/exited with code [1-9]/);
     expect(failed.status.lastError).toMatch(/port/i);
+    // The status names the container that failed, not one from before.
+    const there = await dockerFromHost(testEngine().dockerHost).getContainer(row.appName).inspect();
+    expect((failed as StatusRow).status.containerId).toBe(there.Id);
     await controller.client.post('/api/redis.stop', { redisId: row.redisId });
   });
 
