@@ -5,12 +5,8 @@
 import type { RedisRecord } from '../domain/redis.js';
 import { ContainerGoneError, type Runtime, RuntimeError } from '../runtime/types.js';
 
-/**
- * Interval between readiness probes while waiting for a started Redis: short at first, since
- * Redis usually answers within a few tens of milliseconds, then doubling up to the longest.
- */
-const FIRST_POLL_MS = 20;
-const LONGEST_POLL_MS = 200;
+/** Interval between readiness probes while waiting for a started Redis. */
+const READY_POLL_MS = 200;
 
 /** Log lines quoted in the status when a container exits during start. */
 const EXIT_LOG_LINES = 10;
@@ -42,7 +38,6 @@ export async function waitReady(
   const deadline = Date.now() + options.readyTimeoutMs;
   let lastOutput = '';
   let firstRestartCount: number | undefined;
-  let pollMs = FIRST_POLL_MS;
   for (;;) {
     if (options.giveUp()) throw new Superseded();
     const container = await runtime.findContainer(record.appName);
@@ -77,7 +72,6 @@ export async function waitReady(
           (lastOutput ? ` (last answer: ${lastOutput})` : ''),
       );
     }
-    await options.sleep(pollMs);
-    pollMs = Math.min(pollMs * 2, LONGEST_POLL_MS);
+    await options.sleep(READY_POLL_MS);
   }
 }
