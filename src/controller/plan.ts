@@ -108,9 +108,16 @@ export function plan(desired: DesiredView, observed: ObservedView): Plan {
   }
 
   if (!container) {
+    const first: Step[] = [];
+    if (observed.container?.state === 'running' && desired.passwordPending) {
+      // A new password goes to the container being replaced first: should its replacement
+      // fail, the one kept serving must not go on taking the old password.
+      first.push({ kind: 'applyPassword' });
+    }
     // Checked first: a spec the engine refuses, or an image that cannot be had, fails before
     // the container it would replace is torn down, so that one goes on serving.
-    steps.unshift({ kind: 'checkSettings' }, { kind: 'ensureImage' });
+    first.push({ kind: 'checkSettings' }, { kind: 'ensureImage' });
+    steps.unshift(...first);
     if (!volumeExists) steps.push({ kind: 'ensureVolume' });
     steps.push({ kind: 'createContainer' }, { kind: 'startContainer' }, { kind: 'waitReady' });
   } else if (container.state === 'restarting') {
@@ -134,9 +141,11 @@ function planDeletion(observed: ObservedView): Plan {
   return { steps, outcome: 'deleted' };
 }
 
-/** Steps that prepare a new container without touching the one it replaces. */
+/** Steps that prepare a new container while the one it replaces goes on serving. */
 export function isPreparation(step: Step): boolean {
-  return step.kind === 'checkSettings' || step.kind === 'ensureImage';
+  return (
+    step.kind === 'checkSettings' || step.kind === 'ensureImage' || step.kind === 'applyPassword'
+  );
 }
 
 /** True when the plan changes the runtime, as opposed to only checking readiness. */

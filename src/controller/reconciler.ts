@@ -278,6 +278,8 @@ export class Reconciler {
 
     let containerId = context.observedId;
     for (const step of decided.steps) {
+      // Shutting down: the step in flight finishes, no later one begins.
+      if (signal?.aborted) throw new Superseded();
       // Progressing from the first step; Ready goes False only once the container is touched.
       const replacing = !isPreparation(step) || !progress.serving;
       if (reporting && (!reported || (replacing && !progress.replacing))) {

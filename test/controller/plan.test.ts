@@ -189,10 +189,21 @@ describe('plan', () => {
     ]);
   });
 
-  it('needs no password step when the container is recreated anyway', () => {
+  it('gives a new password to the container being replaced before anything can fail', () => {
     const result = plan(desired({ passwordPending: true, specHash: 'h2' }), observed());
-    expect(kinds(result)).not.toContain('applyPassword');
-    expect(kinds(result)).not.toContain('writeConfig');
+    expect(kinds(result)).toEqual([
+      'applyPassword',
+      'checkSettings',
+      'ensureImage',
+      'removeContainer',
+      'createContainer',
+      'startContainer',
+      'waitReady',
+    ]);
+    const stopped = observed({ container: container({ state: 'exited' }) });
+    expect(kinds(plan(desired({ passwordPending: true, specHash: 'h2' }), stopped))).not.toContain(
+      'applyPassword',
+    );
   });
 
   it('waits on a container the engine is restarting, after making sure it has its config', () => {

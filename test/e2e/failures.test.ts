@@ -200,6 +200,25 @@ describe('failures', () => {
       /cpuLimit asks for 512 CPUs/,
     );
 
+    // A password changed meanwhile reaches the kept container: the old one must stop working.
+    const changed = await controller.client.post('/api/redis.changePassword', {
+      redisId: db.redisId,
+      password: 'rotated-failure-pw',
+    });
+    expect(changed.status).toBe(200);
+    await waitForRedis(
+      controller.client,
+      db.redisId,
+      (r) => r.status.observedGeneration === r.generation,
+    );
+    for (let tries = 0; tries < 50; tries++) {
+      if ((await redisCommand(db.port, 'rotated-failure-pw', 'PING').catch(() => '')) === 'PONG')
+        break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(await redisCommand(db.port, 'rotated-failure-pw', 'GET', 'kept')).toBe('yes');
+    expect(String(await redisCommand(db.port, 'failure-test-pw', 'PING'))).toMatch(/WRONGPASS/);
+
     // Not retried, but still watched: the kept container stopping is seen at once.
     await dockerFromHost(testEngine().dockerHost)
       .getContainer(serving.status.containerId ?? '')
@@ -229,6 +248,6 @@ describe('failures', () => {
       (r) => isDone(r) && r.status.observedGeneration === r.generation && r.cpuLimit !== null,
     )) as StatusRow;
     expect(fixed.status.containerId).not.toBe(serving.status.containerId);
-    expect(await redisCommand(db.port, 'failure-test-pw', 'GET', 'kept')).toBe('yes');
+    expect(await redisCommand(db.port, 'rotated-failure-pw', 'GET', 'kept')).toBe('yes');
   });
 });
