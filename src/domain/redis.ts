@@ -59,12 +59,28 @@ export const dockerImageSchema = z
   .trim()
   .min(1, 'must not be empty')
   .max(255, 'must be at most 255 characters')
-  .regex(IMAGE_PATTERN, 'must be a Docker image reference such as redis:8 or registry/name:tag');
+  .regex(IMAGE_PATTERN, 'must be a Docker image reference such as redis:8 or registry/name:tag')
+  .refine(
+    (value) => !value.includes('/') || lowerCaseUnlessRegistry(value.split('/')[0] ?? ''),
+    'must have a lower-case repository name (only a registry host, with a dot or a port, or ' +
+      'localhost, may have capitals)',
+  );
+
+/** The engine reads a first component as a registry host only with a dot, a port, or localhost. */
+function lowerCaseUnlessRegistry(first: string): boolean {
+  const registry = first.includes('.') || first.includes(':') || first === 'localhost';
+  return registry || first === first.toLowerCase();
+}
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to refuse them
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to refuse them
-const CONTROL_CHARACTERS_BUT_LINES = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const CONTROL_CHARACTERS_BUT_LINES = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+/** Half of a UTF-16 surrogate pair without the other: not text, and not storable as such. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Text whose every character is a character: no lone surrogates. */
+const wellFormed = (value: string): boolean => !LONE_SURROGATE.test(value);
 
 /** The name of a database, project, environment or server: one line of text. */
 export const displayNameSchema = z
@@ -72,7 +88,8 @@ export const displayNameSchema = z
   .trim()
   .min(1, 'must not be empty')
   .max(100, 'must be at most 100 characters')
-  .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters');
+  .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters')
+  .refine(wellFormed, 'must be well-formed Unicode text');
 
 /** Free text, which may run over several lines. */
 export const descriptionSchema = z
@@ -81,14 +98,16 @@ export const descriptionSchema = z
   .refine(
     (value) => !CONTROL_CHARACTERS_BUT_LINES.test(value),
     'must not contain control characters other than tabs and line breaks',
-  );
+  )
+  .refine(wellFormed, 'must be well-formed Unicode text');
 
 /** Any printable text: it reaches Redis only through an escaped config file, never a shell. */
 export const passwordSchema = z
   .string()
   .min(1, 'must not be empty')
   .max(512, 'must be at most 512 characters')
-  .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters');
+  .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters')
+  .refine(wellFormed, 'must be well-formed Unicode text');
 
 export const externalPortSchema = z
   .number()
@@ -109,15 +128,20 @@ const memorySchema = z
 /** Docker refuses more than 262144 cpu shares: the weight of 256 cpus at 1024 per cpu. */
 const MAX_RESERVED_CPUS = 256;
 
-const cpuSchema = (maxCpus?: number) =>
+/** The kernel refuses a CPU quota under 1 ms per 100 ms period. */
+const MIN_LIMIT_CPUS = 0.01;
+
+const cpuSchema = (bounds: { min?: number; max?: number }) =>
   z
     .string()
     .max(32, 'must be at most 32 characters')
     .superRefine((value, ctx) => {
       const parsed = parseCpu(value);
       if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
-      else if (maxCpus !== undefined && parsed > maxCpus * NANO_CPUS_PER_CPU) {
-        ctx.addIssue({ code: 'custom', message: `must be at most ${maxCpus} cpus` });
+      else if (bounds.max !== undefined && parsed > bounds.max * NANO_CPUS_PER_CPU) {
+        ctx.addIssue({ code: 'custom', message: `must be at most ${bounds.max} cpus` });
+      } else if (bounds.min !== undefined && parsed < bounds.min * NANO_CPUS_PER_CPU) {
+        ctx.addIssue({ code: 'custom', message: `must be at least ${bounds.min} cpu` });
       }
     })
     .nullable();
@@ -232,8 +256,8 @@ export const redisSpecSchema = z.object({
   env: envSchema,
   memoryReservation: memorySchema,
   memoryLimit: memorySchema,
-  cpuReservation: cpuSchema(MAX_RESERVED_CPUS),
-  cpuLimit: cpuSchema(),
+  cpuReservation: cpuSchema({ max: MAX_RESERVED_CPUS }),
+  cpuLimit: cpuSchema({ min: MIN_LIMIT_CPUS }),
   externalPort: externalPortSchema,
   environmentId: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters'),
   serverId: z

@@ -240,6 +240,8 @@ const REFUSED: BadCase[] = [
   ...spoil(SPEC_VERBS, 'cpuReservation', CPUS),
   // More cpu shares than Docker allows, as cpus and as NanoCPUs.
   ...spoil(SPEC_VERBS, 'cpuReservation', ['257', '300000000000']),
+  // A CPU quota under 1 ms per 100 ms period, which the kernel refuses.
+  ...spoil(SPEC_VERBS, 'cpuLimit', ['0.001', '0.009', '5000000']),
   ...spoil([...SPEC_VERBS, 'redis.saveExternalPort'], 'externalPort', PORTS),
   ...spoil(['redis.saveExternalPort'], 'externalPort', [ABSENT]),
   ...spoil(SPEC_VERBS, 'serverId', [42, '', ['s']]),
