@@ -54,7 +54,10 @@ export class Controller {
         },
         onResync: () => void this.resync(),
         onDisconnect: (error) =>
-          log.warn({ err: error }, 'runtime events stream lost; reconnecting'),
+          log.warn(
+            { reason: error instanceof Error ? error.message : String(error) },
+            'runtime events stream lost; reconnecting until it is back',
+          ),
       }) ?? null;
     // With a runtime, its events stream resyncs as soon as it connects; a second pass at start
     // would list everything twice.

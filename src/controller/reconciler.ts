@@ -234,7 +234,9 @@ export class Reconciler {
    */
   private async removeOrphans(redisId: string): Promise<void> {
     for (const runtime of this.options.runtimes.all()) {
-      const containers = await runtime.listManagedContainers();
+      // An engine that cannot be reached now is skipped: its containers are listed, and this
+      // record looked at again, by the first resync that reaches it.
+      const containers = await runtime.listManagedContainers().catch(() => []);
       for (const container of containers) {
         if (container.redisId !== redisId) continue;
         this.options.logger.info(

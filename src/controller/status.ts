@@ -75,6 +75,7 @@ export class StatusReporter {
         record.status.conditions,
         [
           { type: 'Ready', status: 'False', reason: 'ContainerNotRunning', message },
+          { type: 'Progressing', status: 'False', reason: 'ContainerNotRunning', message },
           { type: 'Degraded', status: 'True', reason: 'ContainerNotRunning', message },
         ],
         this.now(),

@@ -107,6 +107,7 @@ export interface RuntimeWatcher {
   onChange(redisId: string, action: string): void;
   /** The feed (re)connected: anything may have changed while it was down. */
   onResync(): void;
+  /** The feed was lost (once per outage); the message names the engine. */
   onDisconnect(error: unknown): void;
 }
 

@@ -214,7 +214,11 @@ export class RedisRepository {
       );
       if (changed.length === 0) return false;
 
-      assertLimits({ ...current, ...patch });
+      // The field named is the one this request changed.
+      assertLimits(
+        { ...current, ...patch },
+        'memoryReservation' in patch ? 'memoryReservation' : 'memoryLimit',
+      );
       if (changed.includes('environmentId') && patch.environmentId) {
         this.assertEnvironment(patch.environmentId);
       }
@@ -396,7 +400,10 @@ export class RedisRepository {
  * Limits the engine would refuse, caught before a running container is replaced by one that
  * cannot be created.
  */
-function assertLimits(spec: Pick<RedisSpec, 'memoryLimit' | 'memoryReservation'>): void {
+function assertLimits(
+  spec: Pick<RedisSpec, 'memoryLimit' | 'memoryReservation'>,
+  field: 'memoryLimit' | 'memoryReservation' = 'memoryReservation',
+): void {
   if (spec.memoryLimit === null || spec.memoryReservation === null) return;
   const limit = parseMemory(spec.memoryLimit);
   const reservation = parseMemory(spec.memoryReservation);
@@ -404,7 +411,7 @@ function assertLimits(spec: Pick<RedisSpec, 'memoryLimit' | 'memoryReservation'>
     throw badRequest(
       `memoryReservation (${spec.memoryReservation}) must not be more than memoryLimit ` +
         `(${spec.memoryLimit})`,
-      'memoryReservation',
+      field,
     );
   }
 }

@@ -34,15 +34,28 @@ interface EngineEvent {
   Actor?: { Attributes?: Record<string, string> };
 }
 
+/**
+ * Follows the engine named `engine` (its address, for messages). A lost stream is reported once
+ * per outage, not at every retry, so an engine that stays away does not flood the log.
+ */
 export function watchContainerEvents(
   docker: Docker,
   ownerId: string,
   watcher: RuntimeWatcher,
+  engine: string,
 ): () => void {
   let stopped = false;
   let stream: Readable | null = null;
   let retryMs = FIRST_RETRY_MS;
   let timer: NodeJS.Timeout | null = null;
+  let lost = false;
+
+  const disconnected = (error: unknown): void => {
+    if (lost || stopped) return;
+    lost = true;
+    const reason = error instanceof Error ? error.message : String(error);
+    watcher.onDisconnect(new Error(`${engine}: ${reason}`));
+  };
 
   const reconnect = (): void => {
     if (stopped) return;
@@ -61,7 +74,7 @@ export function watchContainerEvents(
         },
       })) as unknown as Readable;
     } catch (error) {
-      watcher.onDisconnect(error);
+      disconnected(error);
       reconnect();
       return;
     }
@@ -70,6 +83,7 @@ export function watchContainerEvents(
       return;
     }
     retryMs = FIRST_RETRY_MS;
+    lost = false;
     watcher.onResync();
 
     let pending = '';
@@ -79,11 +93,11 @@ export function watchContainerEvents(
       pending = lines.pop() ?? '';
       for (const line of lines) handleLine(line);
     });
-    stream.once('error', (error) => watcher.onDisconnect(error));
+    stream.once('error', (error) => disconnected(error));
     stream.once('close', () => {
       stream = null;
       if (!stopped) {
-        watcher.onDisconnect(new Error('the engine closed the events stream'));
+        disconnected(new Error('the engine closed the events stream'));
         reconnect();
       }
     });

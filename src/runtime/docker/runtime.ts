@@ -62,12 +62,16 @@ function generationOf(labels: Record<string, string>): number | null {
 export class DockerRuntime implements Runtime {
   readonly docker: Docker;
   private readonly ownerId: string;
+  /** The engine's address, to name it in messages. */
+  private readonly dockerHost: string;
   /** The engine host's CPU count, read once it is needed. */
   private hostCpus: number | undefined;
   /** The last SSH host key refused for not being the pinned one, as a pin. */
   private refusedHostKey: string | null = null;
 
   constructor(options: DockerRuntimeOptions) {
+    // Named in log lines, so without any user:password a tcp:// address might carry.
+    this.dockerHost = options.dockerHost.replace(/\/\/[^@/]*@/, '//');
     this.docker = dockerFromHost(options.dockerHost, {
       ...options.credentials,
       onHostKeyRefused: (shown) => {
@@ -88,7 +92,7 @@ export class DockerRuntime implements Runtime {
   }
 
   watch(watcher: RuntimeWatcher): () => void {
-    return watchContainerEvents(this.docker, this.ownerId, watcher);
+    return watchContainerEvents(this.docker, this.ownerId, watcher, this.dockerHost);
   }
 
   async findContainer(appName: string): Promise<ObservedContainer | null> {
