@@ -125,7 +125,7 @@ export class Reconciler {
     const stalled = record.status.stalledAt;
     if (stalled && JSON.stringify(stalled) === JSON.stringify(stallPointOf(record))) {
       // Not retried, but a container kept serving through the failure is still watched.
-      if (isTrue(record.status.conditions, 'Ready')) await this.noticeNotRunning(record);
+      if (record.status.containerId !== null) await this.watchKept(record);
       return {};
     }
 
@@ -220,12 +220,23 @@ export class Reconciler {
     }
   }
 
-  /** Reports the record's container as not Ready if it is gone or not running. */
-  private async noticeNotRunning(record: RedisRecord): Promise<void> {
+  /**
+   * Keeps Ready true to the container of a record stalled by a terminal failure: False once it
+   * is gone or stops, True again once it runs and answers PING (started by hand, say).
+   */
+  private async watchKept(record: RedisRecord): Promise<void> {
     const container = await this.observeQuietly(record);
     // Undefined: the engine cannot tell now; the next event or resync asks again.
     if (container === undefined) return;
-    if (container?.state !== 'running') this.report.reportNotRunning(record, container);
+    if (container?.state !== 'running') {
+      this.report.reportNotRunning(record, container);
+      return;
+    }
+    if (isTrue(record.status.conditions, 'Ready')) return;
+    const ping = await this.runtimeOf(record)
+      .ping(container.id, record.databasePassword)
+      .catch(() => null);
+    if (ping?.ok) this.report.reportKeptServing(record, container);
   }
 
   /**

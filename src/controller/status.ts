@@ -62,14 +62,14 @@ export class StatusReporter {
       const oom = container.oomKilled ? ', killed for running out of memory' : '';
       message = `the container is ${container.state} (exit code ${container.exitCode}${oom})`;
     }
-    if (record.status.stalledAt && record.status.lastError) {
-      const why = record.status.lastError.replace(KEPT_SERVING, '');
-      message += `; not started again until the spec changes: ${why}`;
-    }
+    // Stalled by a terminal failure: lastError keeps that reason; the conditions say both.
+    const why = record.status.stalledAt ? record.status.lastError?.replace(KEPT_SERVING, '') : null;
+    const stalled = why !== null && why !== undefined;
+    if (stalled) message += `; not started again until the spec changes: ${why}`;
     const status: RedisStatus = {
       ...record.status,
       phase: 'Failed',
-      lastError: message,
+      lastError: stalled ? why : message,
       restartCount: Math.max(record.status.restartCount, container?.restartCount ?? 0),
       conditions: setConditions(
         record.status.conditions,
@@ -82,6 +82,27 @@ export class StatusReporter {
       ),
     };
     this.store.redis.writeStatus(record.redisId, status, 'error');
+  }
+
+  /** The container of a stalled record runs and answers PING again, on the spec it was made from. */
+  reportKeptServing(record: RedisRecord, container: ObservedContainer): void {
+    const message = 'Redis answers PING, on the spec it was made from';
+    const why = record.status.lastError ?? '';
+    const status: RedisStatus = {
+      ...record.status,
+      containerId: container.id,
+      containerStartedAt: container.startedAt,
+      conditions: setConditions(
+        record.status.conditions,
+        [
+          { type: 'Ready', status: 'True', reason: 'PingAnswered', message },
+          { type: 'Progressing', status: 'False', reason: 'TerminalError', message: why },
+          { type: 'Degraded', status: 'True', reason: 'TerminalError', message: why },
+        ],
+        this.now(),
+      ),
+    };
+    this.store.redis.writeStatus(record.redisId, status);
   }
 
   /**

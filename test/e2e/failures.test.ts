@@ -37,12 +37,23 @@ async function create(overrides: Record<string, unknown>): Promise<RedisRow> {
   });
 }
 
+interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+}
+
+function conditionOf(row: RedisRow, type: string): Condition | undefined {
+  return (row.status.conditions as Condition[]).find((c) => c.type === type);
+}
+
 interface StatusRow extends RedisRow {
   status: RedisRow['status'] & {
     lastReconciledAt: string | null;
     containerId: string | null;
     stalledAt: { deployRequests: number } | null;
-    conditions: { type: string; status: string; reason: string }[];
+    conditions: Condition[];
   };
 }
 
@@ -226,15 +237,25 @@ describe('failures', () => {
     const stopped = (await waitForRedis(
       controller.client,
       db.redisId,
-      (r) => r.status.phase === 'Failed' && /container is exited/.test(r.status.lastError ?? ''),
+      (r) => conditionOf(r, 'Ready')?.status === 'False',
     )) as StatusRow;
-    expect(stopped.status.lastError).toMatch(
-      /not started again until the spec changes: .*cpuLimit/,
+    const notReady = conditionOf(stopped, 'Ready');
+    expect(notReady).toMatchObject({ status: 'False', reason: 'ContainerNotRunning' });
+    expect(notReady?.message).toMatch(
+      /container is exited.*not started again until the spec changes: .*cpuLimit/,
     );
-    expect(stopped.status.conditions.find((c) => c.type === 'Ready')).toMatchObject({
-      status: 'False',
-      reason: 'ContainerNotRunning',
-    });
+    expect(stopped.status.lastError).toMatch(/^the engine refuses .*cpuLimit asks for 512 CPUs/);
+
+    // Started again by hand, it serves again, and status says so.
+    await dockerFromHost(testEngine().dockerHost)
+      .getContainer(serving.status.containerId ?? '')
+      .start();
+    await waitForRedis(
+      controller.client,
+      db.redisId,
+      (r) => conditionOf(r, 'Ready')?.status === 'True',
+    );
+    expect(await redisCommand(db.port, 'rotated-failure-pw', 'GET', 'kept')).toBe('yes');
 
     // Set right, the spec is applied on a new container with the data kept.
     await controller.client.post('/api/redis.update', {
