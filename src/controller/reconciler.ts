@@ -63,7 +63,7 @@ export interface ReconcileResult {
 interface Progress {
   /** The record's container was running when the plan began. */
   serving: boolean;
-  /** A step past the preparation (settings, image) has begun. */
+  /** A step past the preparation (settings, image, a new password) has begun. */
   replacing: boolean;
 }
 
@@ -229,7 +229,7 @@ export class Reconciler {
     // Undefined: the engine cannot tell now; the next event or resync asks again.
     if (container === undefined) return;
     if (container?.state !== 'running') {
-      this.report.reportNotRunning(record, container);
+      this.report.reportNotRunning(record, container, { stalled: true });
       return;
     }
     if (isTrue(record.status.conditions, 'Ready')) return;

@@ -52,24 +52,27 @@ export class StatusReporter {
   }
 
   /**
-   * A container that should run but does not: not Ready any more, whatever comes next. On a
-   * record stalled by a terminal failure, the message keeps why it is not started again.
+   * A container that should run but does not: not Ready any more, whatever comes next. `stalled`:
+   * the record is not retried after a terminal failure; lastError keeps that reason, and the
+   * conditions say both.
    */
-  reportNotRunning(record: RedisRecord, container: ObservedContainer | null): void {
+  reportNotRunning(
+    record: RedisRecord,
+    container: ObservedContainer | null,
+    { stalled = false }: { stalled?: boolean } = {},
+  ): void {
     if (!isTrue(record.status.conditions, 'Ready')) return;
     let message = 'the container is gone';
     if (container) {
       const oom = container.oomKilled ? ', killed for running out of memory' : '';
       message = `the container is ${container.state} (exit code ${container.exitCode}${oom})`;
     }
-    // Stalled by a terminal failure: lastError keeps that reason; the conditions say both.
-    const why = record.status.stalledAt ? record.status.lastError?.replace(KEPT_SERVING, '') : null;
-    const stalled = why !== null && why !== undefined;
-    if (stalled) message += `; not started again until the spec changes: ${why}`;
+    const why = stalled ? (record.status.lastError ?? '').replace(KEPT_SERVING, '') : null;
+    if (why !== null) message += `; not started again until the spec changes: ${why}`;
     const status: RedisStatus = {
       ...record.status,
       phase: 'Failed',
-      lastError: stalled ? why : message,
+      lastError: why ?? message,
       restartCount: Math.max(record.status.restartCount, container?.restartCount ?? 0),
       conditions: setConditions(
         record.status.conditions,
