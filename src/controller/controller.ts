@@ -52,7 +52,7 @@ export class Controller {
           this.options.cache?.invalidate(redisId);
           this.queue.add(redisId);
         },
-        onResync: () => void this.resync(),
+        onResync: () => this.resyncInBackground(),
         onDisconnect: (error) =>
           log.warn(
             { reason: error instanceof Error ? error.message : String(error) },
@@ -61,8 +61,8 @@ export class Controller {
       }) ?? null;
     // With a runtime, its events stream resyncs as soon as it connects; a second pass at start
     // would list everything twice.
-    if (!this.options.runtime) void this.resync();
-    this.resyncTimer = setInterval(() => void this.resync(), this.options.resyncIntervalMs);
+    if (!this.options.runtime) this.resyncInBackground();
+    this.resyncTimer = setInterval(() => this.resyncInBackground(), this.options.resyncIntervalMs);
     this.resyncTimer.unref();
     for (let index = 0; index < this.options.workers; index++) {
       this.workers.push(this.work());
@@ -86,11 +86,20 @@ export class Controller {
         this.options.logger.warn({ err: error }, 'listing the runtime failed; resyncing anyway');
       }
     }
+    // Stopped while the listing was under way: the store may be closed already.
+    if (this.stopping.signal.aborted) return;
     const known = new Set(this.options.store.redis.listIds());
     for (const redisId of known) this.queue.add(redisId);
     for (const container of containers) {
       if (container.redisId && !known.has(container.redisId)) this.queue.add(container.redisId);
     }
+  }
+
+  /** A resync nobody waits for: a failure is logged, never left to end the process. */
+  private resyncInBackground(): void {
+    this.resync().catch((error: unknown) =>
+      this.options.logger.error({ err: error }, 'resync failed; the next one tries again'),
+    );
   }
 
   /** Stops taking work and waits for the reconciles in flight to finish their current step. */
