@@ -146,6 +146,27 @@ describe('the seed walkthrough', () => {
     expect(fs.existsSync(marker)).toBe(false);
   });
 
+  it('takes a password in any script, at deploy and when changed in place', async () => {
+    const password = 'пароль 東京 🔑 é';
+    const row = await createRedis({ databasePassword: password });
+    const port = await deployWithPort(row);
+    expect(await redisCommand(port, password, 'PING')).toBe('PONG');
+
+    const next = 'κωδικός-密码-🗝';
+    const changed = await controller.client.post('/api/redis.changePassword', {
+      redisId: row.redisId,
+      password: next,
+    });
+    expect(changed.status).toBe(200);
+    await waitForRedis(
+      controller.client,
+      row.redisId,
+      (r) => isDone(r) && r.status.observedGeneration === r.generation,
+    );
+    expect(await redisCommand(port, next, 'PING')).toBe('PONG');
+    expect(String(await redisCommand(port, password, 'PING'))).toMatch(/WRONGPASS/);
+  });
+
   it('ends in status error naming the image when the image does not exist', async () => {
     const image = 'redis-controller-missing/redis:does-not-exist';
     const row = await createRedis({ dockerImage: image });
