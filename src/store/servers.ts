@@ -48,8 +48,9 @@ export class ServerRepository {
   update(serverId: string, spec: ServerSpec): ServerRecord {
     const update = this.db.transaction(() => {
       const current = this.find(serverId);
+      const placed = this.placedOn(serverId);
       for (const field of ['dockerHost', 'publicHost'] as const) {
-        if (spec[field] === current[field] || this.placedCount(serverId) === 0) continue;
+        if (spec[field] === current[field] || placed.length === 0) continue;
         throw conflict(
           `${field} of server "${current.name}" cannot change while databases are placed on ` +
             'it; remove them first',
@@ -62,12 +63,9 @@ export class ServerRepository {
              sshPrivateKey = @sshPrivateKey, sshHostKey = @sshHostKey
            WHERE serverId = @serverId`,
       ).run(this.sealed(server));
-      return server;
+      return { server, placed };
     });
-    const server = update();
-    const placed = this.statement('SELECT redisId FROM redis WHERE serverId = ?')
-      .pluck()
-      .all(serverId) as string[];
+    const { server, placed } = update();
     for (const redisId of placed) this.onChange(redisId);
     return server;
   }
@@ -126,10 +124,11 @@ export class ServerRepository {
     return remove();
   }
 
-  private placedCount(serverId: string): number {
-    return this.statement('SELECT COUNT(*) FROM redis WHERE serverId = ?')
+  /** Ids of the records placed on the server. */
+  private placedOn(serverId: string): string[] {
+    return this.statement('SELECT redisId FROM redis WHERE serverId = ?')
       .pluck()
-      .get(serverId) as number;
+      .all(serverId) as string[];
   }
 
   private sealed(server: ServerRecord): Record<string, unknown> {
