@@ -5,6 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
+import { NANO_CPUS_PER_CPU } from '../../domain/units.js';
 import { withDefaultTag } from '../image-ref.js';
 import {
   ContainerGoneError,
@@ -52,6 +53,17 @@ function goneUnderUs(error: unknown): boolean {
   const reason = engineReason(error);
   if (status === 404) return /no such container/i.test(reason);
   return (status === 409 || status === 500) && /removal|being removed|RWLayer/i.test(reason);
+}
+
+/** Settings the engine refuses: asking again cannot help until the spec changes. */
+function settingsRefused(reason: string, cause?: unknown): RuntimeError {
+  return new RuntimeError(
+    `the engine refuses the container's settings; change the spec: ${reason}`,
+    {
+      terminal: true,
+      cause,
+    },
+  );
 }
 
 function generationOf(labels: Record<string, string>): number | null {
@@ -187,11 +199,10 @@ export class DockerRuntime implements Runtime {
     if (spec.nanoCpus === null) return;
     this.hostCpus ??= await this.readHostCpus();
     // Unknown, the engine's own answer at create time has the last word.
-    if (this.hostCpus === undefined || spec.nanoCpus <= this.hostCpus * 1e9) return;
-    throw new RuntimeError(
-      "the engine refuses the container's settings; change the spec: cpuLimit asks for " +
-        `${spec.nanoCpus / 1e9} CPUs and the engine's host has ${this.hostCpus}`,
-      { terminal: true },
+    if (this.hostCpus === undefined || spec.nanoCpus <= this.hostCpus * NANO_CPUS_PER_CPU) return;
+    throw settingsRefused(
+      `cpuLimit asks for ${spec.nanoCpus / NANO_CPUS_PER_CPU} CPUs and the engine's host has ` +
+        `${this.hostCpus}`,
     );
   }
 
@@ -291,14 +302,8 @@ export class DockerRuntime implements Runtime {
           cause: error,
         });
       }
-      if (statusOf(error) === 400) {
-        // The engine refuses the settings themselves (a CPU limit above the host's CPUs):
-        // asking again cannot help until the spec changes.
-        throw new RuntimeError(
-          `the engine refuses the container's settings; change the spec: ${engineReason(error)}`,
-          { terminal: true, cause: error },
-        );
-      }
+      // The engine refuses the settings themselves (say, a CPU limit above the host's CPUs).
+      if (statusOf(error) === 400) throw settingsRefused(engineReason(error), error);
       this.rethrow(error, `creating container "${spec.appName}" failed`);
     }
 
