@@ -14,14 +14,7 @@ import { DEFAULT_BRIDGE, type EngineOptions, type EnginePaths, enginePaths } fro
 import { type DockerdSettings, runningDockerds, sharedWith } from './dockerds.js';
 import { describeError } from './errors.js';
 import { ensureCommands, requireRoot } from './host.js';
-import {
-  processCommandLine,
-  processesNamed,
-  processState,
-  signal,
-  sleep,
-  waitForExit,
-} from './processes.js';
+import { processCommandLine, processesNamed, processState, sleep, terminate } from './processes.js';
 
 /** The discard port on loopback: nothing listens there, so any pull fails at once. */
 const DEAD_PROXY = 'http://127.0.0.1:9';
@@ -51,17 +44,12 @@ async function stopDaemon(paths: EnginePaths, log: (message: string) => void): P
   }
 
   log(`stopping dockerd (pid ${pid})`);
-  if (!signal(pid, 'SIGTERM') || (await waitForExit(pid, STOP_GRACE_MS))) {
-    await stopLeftoverShims(paths, log);
-    return true;
-  }
-
-  log(`dockerd (pid ${pid}) did not exit within ${STOP_GRACE_MS / 1000} s; sending SIGKILL`);
-  if (!signal(pid, 'SIGKILL') || (await waitForExit(pid, 5_000))) {
-    await stopLeftoverShims(paths, log);
-    return true;
-  }
-  throw new Error(`dockerd (pid ${pid}) survived SIGKILL; see ${paths.logFile}`);
+  const gone = await terminate(pid, STOP_GRACE_MS, () =>
+    log(`dockerd (pid ${pid}) did not exit within ${STOP_GRACE_MS / 1000} s; sending SIGKILL`),
+  );
+  if (!gone) throw new Error(`dockerd (pid ${pid}) survived SIGKILL; see ${paths.logFile}`);
+  await stopLeftoverShims(paths, log);
+  return true;
 }
 
 /**
@@ -78,9 +66,7 @@ async function stopLeftoverShims(
     const at = commandLine?.args.indexOf('-address') ?? -1;
     if (at < 0 || commandLine?.args[at + 1] !== address) continue;
     log(`stopping a container shim dockerd left behind (pid ${pid})`);
-    if (!signal(pid, 'SIGTERM') || (await waitForExit(pid, 5_000))) continue;
-    signal(pid, 'SIGKILL');
-    await waitForExit(pid, 5_000);
+    await terminate(pid, 5_000);
   }
 }
 

@@ -68,6 +68,23 @@ export async function waitForExit(pid: number, timeoutMs: number): Promise<boole
   return (await processState(pid)) === null;
 }
 
+/** Time a process gets to go after SIGKILL. */
+const KILL_WAIT_MS = 5_000;
+
+/**
+ * SIGTERM, then SIGKILL if the process outlives `graceMs` (`beforeKill` is told first); true
+ * once it is gone, false when it survives even SIGKILL.
+ */
+export async function terminate(
+  pid: number,
+  graceMs: number,
+  beforeKill: () => void = () => {},
+): Promise<boolean> {
+  if (!signal(pid, 'SIGTERM') || (await waitForExit(pid, graceMs))) return true;
+  beforeKill();
+  return !signal(pid, 'SIGKILL') || (await waitForExit(pid, KILL_WAIT_MS));
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
