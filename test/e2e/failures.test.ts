@@ -48,6 +48,12 @@ function conditionOf(row: RedisRow, type: string): Condition | undefined {
   return (row.status.conditions as Condition[]).find((c) => c.type === type);
 }
 
+/** Waits until a terminal failure has stopped the retries of the record. */
+async function waitStalled(redisId: string): Promise<StatusRow> {
+  const isStalled = (row: RedisRow) => (row as StatusRow).status.stalledAt !== null;
+  return (await waitForRedis(controller.client, redisId, isStalled)) as StatusRow;
+}
+
 interface StatusRow extends RedisRow {
   status: RedisRow['status'] & {
     lastReconciledAt: string | null;
@@ -66,14 +72,10 @@ describe('failures', () => {
     await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
     try {
       await controller.client.post('/api/redis.deploy', { redisId: row.redisId });
-      const failed = (await waitForRedis(
-        controller.client,
-        row.redisId,
-        (r) => (r as StatusRow).status.stalledAt !== null,
-      )) as StatusRow;
+      const failed = await waitStalled(row.redisId);
       expect(failed.applicationStatus).toBe('error');
       expect(failed.status.lastError).toContain(String(port));
-      expect(failed.status.conditions.find((c) => c.type === 'Degraded')).toMatchObject({
+      expect(conditionOf(failed, 'Degraded')).toMatchObject({
         status: 'True',
         reason: 'TerminalError',
       });
@@ -154,13 +156,9 @@ describe('failures', () => {
     // No machine this runs on has 512 CPUs; the engine refuses the container outright.
     const row = await create({ cpuLimit: '512' });
     await controller.client.post('/api/redis.deploy', { redisId: row.redisId });
-    const failed = (await waitForRedis(
-      controller.client,
-      row.redisId,
-      (r) => (r as StatusRow).status.stalledAt !== null,
-    )) as StatusRow;
+    const failed = await waitStalled(row.redisId);
     expect(failed.status.lastError).toMatch(/engine refuses the container's settings/);
-    expect(failed.status.conditions.find((c) => c.type === 'Degraded')).toMatchObject({
+    expect(conditionOf(failed, 'Degraded')).toMatchObject({
       status: 'True',
       reason: 'TerminalError',
     });
@@ -190,10 +188,10 @@ describe('failures', () => {
       )) as StatusRow;
       expect(failed.status.lastError).toMatch(/the running container was left as it was/);
       expect(failed.status.containerId).toBe(serving.status.containerId);
-      expect(failed.status.conditions.find((c) => c.type === 'Ready')).toMatchObject({
+      expect(conditionOf(failed, 'Ready')).toMatchObject({
         status: 'True',
       });
-      expect(failed.status.conditions.find((c) => c.type === 'Degraded')).toMatchObject({
+      expect(conditionOf(failed, 'Degraded')).toMatchObject({
         status: 'True',
       });
       expect(await redisCommand(db.port, 'failure-test-pw', 'GET', 'kept')).toBe('yes');
