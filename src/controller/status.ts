@@ -87,7 +87,10 @@ export class StatusReporter {
     this.store.redis.writeStatus(record.redisId, status, 'error');
   }
 
-  /** The container of a stalled record runs and answers PING again, on the spec it was made from. */
+  /**
+   * The container of a stalled record runs and answers PING again, on the spec it was made
+   * from.
+   */
   reportKeptServing(record: RedisRecord, container: ObservedContainer): void {
     const message = 'Redis answers PING, on the spec it was made from';
     const why = record.status.lastError ?? '';

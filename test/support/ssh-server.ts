@@ -20,7 +20,9 @@ export interface SshServer {
   /** The server's public host key lines, as in /etc/ssh/ssh_host_{ed25519,rsa}_key.pub. */
   hostPublicKey: string;
   hostRsaPublicKey: string;
-  /** Fingerprints as `ssh-keygen -lf` prints them (`SHA256:…`): the host key and the client key. */
+  /**
+   * Fingerprints as `ssh-keygen -lf` prints them (`SHA256:…`): the host key and the client key.
+   */
   hostKeyFingerprint: string;
   clientKeyFingerprint: string;
   stop(): Promise<void>;
