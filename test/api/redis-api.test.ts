@@ -133,6 +133,28 @@ describe('bad input', () => {
     });
   }
 
+  it('names the memory field an update changed when limit and reservation disagree', async () => {
+    const created = await client.post(
+      '/api/redis.create',
+      createBody({ memoryLimit: '512m', memoryReservation: '256m' }),
+    );
+    const { redisId } = created.body as { redisId: string };
+    const cases: [Record<string, unknown>, string][] = [
+      [{ memoryLimit: '128m' }, 'memoryLimit'],
+      [{ memoryReservation: '1g' }, 'memoryReservation'],
+    ];
+    for (const [patch, field] of cases) {
+      const response = await client.post('/api/redis.update', { redisId, ...patch });
+      expect(response.status).toBe(400);
+      const body = response.body as ErrorBody;
+      expect(body.issues?.map((issue) => issue.path)).toEqual([[field]]);
+    }
+    expect(api.store.redis.find(redisId)).toMatchObject({
+      memoryLimit: '512m',
+      memoryReservation: '256m',
+    });
+  });
+
   it('refuses an externalPort out of range on saveExternalPort', async () => {
     const created = await client.post('/api/redis.create', createBody());
     const redisId = (created.body as { redisId: string }).redisId;

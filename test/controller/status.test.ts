@@ -133,4 +133,20 @@ describe('status through a reconcile', () => {
     });
     expect(store.redis.find(record.redisId).applicationStatus).toBe('error');
   });
+
+  it('says on every condition that a container that should run has stopped', () => {
+    const record = deployedRecord();
+    report.reportSuccess(record, 'running', { ...container, redisId: record.redisId }, true);
+    const running = store.redis.find(record.redisId);
+    report.reportNotRunning(running, { ...container, redisId: record.redisId, state: 'exited' });
+    for (const type of ['Ready', 'Progressing', 'Degraded']) {
+      expect(condition(record.redisId, type)).toMatchObject({
+        reason: 'ContainerNotRunning',
+        message: 'the container is exited (exit code 0)',
+      });
+    }
+    expect(store.redis.find(record.redisId).status.lastError).toBe(
+      'the container is exited (exit code 0)',
+    );
+  });
 });
